@@ -143,9 +143,47 @@ impl Rect {
 }
 
 impl fmt::Display for Rect {
-    /// `x,y,WxH`, the form the command line accepts.
+    /// `x,y,w,h`, the form the command line takes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{},{},{}x{}", self.x, self.y, self.width, self.height)
+        write!(f, "{},{},{},{}", self.x, self.y, self.width, self.height)
+    }
+}
+
+/// A value given on the command line or in a file that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {input:?} is not valid: {why}")]
+pub struct ParseError {
+    pub what: &'static str,
+    pub input: String,
+    pub why: &'static str,
+}
+
+impl std::str::FromStr for Rect {
+    type Err = ParseError;
+
+    /// `x,y,w,h` (also `x,y,wxh`): left, top, width and height in pixels.
+    fn from_str(s: &str) -> Result<Rect, ParseError> {
+        let err = |why| ParseError {
+            what: "rectangle",
+            input: s.to_string(),
+            why,
+        };
+        let parts: Vec<&str> = s.split([',', 'x']).map(str::trim).collect();
+        let [x, y, w, h] = parts[..] else {
+            return Err(err("expected x,y,w,h, for example 10,20,300,200"));
+        };
+        let x = x.parse().map_err(|_| err("x is not an integer"))?;
+        let y = y.parse().map_err(|_| err("y is not an integer"))?;
+        let width = w
+            .parse()
+            .map_err(|_| err("width is not a positive integer"))?;
+        let height = h
+            .parse()
+            .map_err(|_| err("height is not a positive integer"))?;
+        if width == 0 || height == 0 {
+            return Err(err("width and height must be at least 1"));
+        }
+        Ok(Rect::new(x, y, width, height))
     }
 }
 
@@ -233,7 +271,10 @@ pub enum Action {
     },
     /// Press a button at the first point, move along the path, release at
     /// the last one.
-    Drag { button: Button, path: Vec<PathPoint> },
+    Drag {
+        button: Button,
+        path: Vec<PathPoint>,
+    },
     /// Turn the wheel at (x, y): `dy` notches down (negative: up), `dx`
     /// notches right (negative: left).
     Scroll { dx: i32, dy: i32, x: i32, y: i32 },
@@ -363,6 +404,34 @@ impl Tolerance {
         match *self {
             Tolerance::Pixels(n) => n,
             Tolerance::Ratio(r) => (r.clamp(0.0, 1.0) * compared as f64).floor() as u64,
+        }
+    }
+}
+
+impl std::str::FromStr for Tolerance {
+    type Err = ParseError;
+
+    /// `12` (at most 12 pixels) or `0.5%` (at most half a percent).
+    fn from_str(s: &str) -> Result<Tolerance, ParseError> {
+        let err = |why| ParseError {
+            what: "tolerance",
+            input: s.to_string(),
+            why,
+        };
+        match s.trim().strip_suffix('%') {
+            Some(pct) => {
+                let pct: f64 = pct
+                    .trim()
+                    .parse()
+                    .map_err(|_| err("expected a percentage such as 0.5%"))?;
+                if !(0.0..=100.0).contains(&pct) {
+                    return Err(err("a percentage must be between 0% and 100%"));
+                }
+                Ok(Tolerance::Ratio(pct / 100.0))
+            }
+            None => s.trim().parse().map(Tolerance::Pixels).map_err(|_| {
+                err("expected a pixel count such as 12, or a percentage such as 0.5%")
+            }),
         }
     }
 }
@@ -514,6 +583,19 @@ mod tests {
             Some(Rect::new(0, 10, 15, 15))
         );
         assert_eq!(Rect::new(200, 0, 5, 5).clip(100, 100), None);
+    }
+
+    #[test]
+    fn rects_and_tolerances_parse_as_the_command_line_writes_them() {
+        assert_eq!("10,20,300,200".parse(), Ok(Rect::new(10, 20, 300, 200)));
+        assert_eq!("-4,5,6x7".parse(), Ok(Rect::new(-4, 5, 6, 7)));
+        assert!("10,20,0,5".parse::<Rect>().is_err());
+        assert!("10,20,30".parse::<Rect>().is_err());
+        assert_eq!("12".parse(), Ok(Tolerance::Pixels(12)));
+        assert_eq!("0.5%".parse(), Ok(Tolerance::Ratio(0.005)));
+        assert!("150%".parse::<Tolerance>().is_err());
+        let r = Rect::new(1, 2, 3, 4);
+        assert_eq!(r.to_string().parse(), Ok(r));
     }
 
     #[test]

@@ -18,7 +18,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let mut out = Vec::new();
-    clap_complete::generate(args.shell, &mut crate::cli::command(), "trajectory", &mut out);
+    clap_complete::generate(
+        args.shell,
+        &mut crate::cli::command(),
+        "trajectory",
+        &mut out,
+    );
     std::io::stdout().lock().write_all(&out)?;
     Ok(Outcome::Success)
 }

@@ -126,6 +126,9 @@ mod tests {
     #[test]
     fn a_delta_without_its_keyframe_is_refused() {
         let mut dec = Decoder::new(4, 4);
-        assert!(matches!(dec.decode(false, &[]), Err(CodecError::NoKeyframe)));
+        assert!(matches!(
+            dec.decode(false, &[]),
+            Err(CodecError::NoKeyframe)
+        ));
     }
 }
