@@ -219,7 +219,7 @@ impl Keymap {
         keysyms: &[u32],
     ) -> Result<(), KeymapError> {
         let per = usize::from(per_keycode);
-        if per == 0 || keysyms.len() % per != 0 {
+        if per == 0 || !keysyms.len().is_multiple_of(per) {
             return Err(KeymapError::BadLength {
                 first,
                 last: first,

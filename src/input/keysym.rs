@@ -121,7 +121,7 @@ impl Keysym {
         let Some(c) = self.to_char() else {
             return (self, self);
         };
-        let single = |mut it: &mut dyn Iterator<Item = char>| match (it.next(), it.next()) {
+        let single = |it: &mut dyn Iterator<Item = char>| match (it.next(), it.next()) {
             (Some(c), None) => Keysym::from_char(c),
             _ => self,
         };

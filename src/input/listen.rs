@@ -38,6 +38,9 @@ use super::record_data::{self, DeviceEvent, Element, category, code};
 /// the last events and end.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long [`Listener::start`] waits for the server to start the stream.
+pub const START_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// One device event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputEvent {
@@ -204,6 +207,7 @@ impl Listener {
         let control = Arc::new(control);
         let (tx, rx) = mpsc::channel();
         let (finished_tx, finished) = mpsc::channel::<()>();
+        let (ready_tx, ready) = mpsc::channel::<()>();
         let lag_ms = Arc::new(AtomicU64::new(0));
         let mut stream = Stream {
             control: Arc::clone(&control),
@@ -214,6 +218,7 @@ impl Listener {
             time: WrappingTime::default(),
             lag_ms: Arc::clone(&lag_ms),
             tx,
+            ready: Some(ready_tx),
         };
         let thread = std::thread::Builder::new()
             .name("input-listener".into())
@@ -227,7 +232,7 @@ impl Listener {
                 reason: e.to_string(),
             })?;
 
-        let listener = Listener {
+        let mut listener = Listener {
             stopper: Stopper {
                 control,
                 context,
@@ -238,7 +243,27 @@ impl Listener {
             finished,
             lag_ms,
         };
-        Ok((listener, rx))
+
+        // Events before the server has enabled the context are not
+        // recorded, so return only once it has: a caller may inject input
+        // right away and expect to see it.
+        match ready.recv_timeout(START_TIMEOUT) {
+            Ok(()) => Ok((listener, rx)),
+            // The thread ended before the stream started; its error says why.
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                listener.finish()?;
+                Err(ListenError::Protocol {
+                    display: listener.stopper.display.to_string(),
+                    what: "EnableContext",
+                    reason: "the data stream ended before it started".into(),
+                })
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(ListenError::Protocol {
+                display: listener.stopper.display.to_string(),
+                what: "EnableContext",
+                reason: format!("no data within {START_TIMEOUT:?}"),
+            }),
+        }
     }
 
     /// A handle that stops this listener from another thread.
@@ -433,6 +458,8 @@ struct Stream {
     time: WrappingTime,
     lag_ms: Arc<AtomicU64>,
     tx: mpsc::Sender<InputEvent>,
+    /// Told once the stream has started and the keymap is read.
+    ready: Option<mpsc::Sender<()>>,
 }
 
 impl Stream {
@@ -446,6 +473,9 @@ impl Stream {
                 // Read the mapping once the stream runs, so no change falls
                 // between the two.
                 self.keymap = Some(self.fetch_keymap()?);
+                if let Some(ready) = self.ready.take() {
+                    let _ = ready.send(());
+                }
                 continue;
             }
             match record_data::parse(reply.category, reply.client_swapped, &reply.data) {

@@ -23,5 +23,7 @@ pub use inject::{
 };
 pub use keymap::{Keymap, KeymapError};
 pub use keysym::Keysym;
-pub use listen::{EventKind, InputEvent, KeyInfo, ListenError, Listener, STOP_TIMEOUT, Stopper};
+pub use listen::{
+    EventKind, InputEvent, KeyInfo, ListenError, Listener, START_TIMEOUT, STOP_TIMEOUT, Stopper,
+};
 pub use xtest::XTestInjector;
