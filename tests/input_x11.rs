@@ -138,23 +138,55 @@ fn xdotool_pointer_motion_clicks_and_wheel_are_seen_in_order() {
     assert_monotonic(&got);
 }
 
-#[test]
-fn xdotool_typing_through_remapped_keycodes_resolves_to_the_typed_symbols() {
-    let Some(x) = start(&["xdotool"]) else { return };
+/// Starts an xterm at the top left, where the pointer (and with it the
+/// keyboard focus) will be, and waits until it is on screen.
+fn start_xterm(x: &Xvfb, args: &[&str]) -> std::process::Child {
+    let child = x
+        .command("xterm")
+        .args(["-geometry", "80x24+0+0"])
+        .args(args)
+        .spawn()
+        .unwrap();
+    wait_for_a_viewable_window(&x.display);
+    x.run("xdotool", &["mousemove", "100", "100"]);
+    child
+}
+
+/// xdotool types `text` into an xterm as fast as it can; the listener must
+/// see exactly its characters.
+fn xdotool_types_into_xterm(layout: &str, text: &str) {
+    let Some(x) = start(&["xdotool", "xterm", "setxkbmap"]) else {
+        return;
+    };
+    x.run("setxkbmap", &[layout]);
+    let mut xterm = start_xterm(&x, &[]);
     let (listener, events) = Listener::start(Some(&x.display)).unwrap();
 
-    // Capitals, symbols on the shifted level, and ß and € that the US
-    // layout lacks: xdotool binds a spare keycode for each, presses it and
-    // unbinds it, as fast as it can.
-    let text = "Hello, World! ~{}ß€";
     x.run("xdotool", &["type", "--delay", "0", text]);
     let got = collect_until(&events, |got| {
         typed(got).chars().count() == text.chars().count()
     });
     listener.stop().unwrap();
+    let _ = xterm.kill();
+    let _ = xterm.wait();
 
     assert_eq!(typed(&got), text);
     assert_monotonic(&got);
+}
+
+#[test]
+fn xdotool_typing_through_remapped_keycodes_resolves_to_the_typed_symbols() {
+    // Capitals and symbols on the shifted level, and ß and € that the US
+    // layout lacks: xdotool binds a spare keycode for each of those, presses
+    // it and unbinds it again right away.
+    xdotool_types_into_xterm("us", "Hello, World! ~{}ß€");
+}
+
+#[test]
+fn xdotool_typing_on_the_third_level_of_a_german_layout_resolves() {
+    // On a German layout ~ { } € sit behind AltGr (ISO_Level3_Shift), which
+    // the core mapping lists after a copy of the first group.
+    xdotool_types_into_xterm("de", "Hello, World! ~{}ß€ yz");
 }
 
 #[test]
@@ -335,13 +367,8 @@ fn typed_text_arrives_intact_in_xterm_under_a_german_layout() {
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("typed.txt");
-    let mut xterm = x
-        .command("xterm")
-        .args(["-geometry", "80x24+0+0", "-e", "sh", "-c"])
-        .arg(format!("cat > '{}'", out.display()))
-        .spawn()
-        .unwrap();
-    wait_for_a_viewable_window(&x.display);
+    let script = format!("cat > '{}'", out.display());
+    let mut xterm = start_xterm(&x, &["-e", "sh", "-c", &script]);
     while !out.exists() {
         std::thread::sleep(Duration::from_millis(20));
     }
