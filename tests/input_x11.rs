@@ -392,3 +392,28 @@ fn typed_text_arrives_intact_in_xterm_under_a_german_layout() {
     let seen: Vec<InputEvent> = events.iter().collect();
     assert_eq!(typed(&seen), format!("{text}d"));
 }
+
+#[test]
+fn a_layout_change_while_listening_is_picked_up() {
+    let Some(x) = start(&["xdotool", "setxkbmap"]) else {
+        return;
+    };
+    let (listener, events) = Listener::start(Some(&x.display)).unwrap();
+
+    // setxkbmap goes through XKB, not the core requests the listener
+    // applies itself: the MappingNotify that follows makes it reload.
+    x.run("setxkbmap", &["de"]);
+    // Keycode 29 is Y on a US keyboard and Z on a German one.
+    x.run("xdotool", &["key", "z", "y"]);
+    let got = collect_until(&events, |got| typed(got).len() == 2);
+    listener.stop().unwrap();
+
+    let presses: Vec<(u8, char)> = got
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::KeyPress(k) => Some((k.keycode, k.keysym.to_char()?)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(presses, [(29, 'z'), (52, 'y')]);
+}

@@ -53,18 +53,31 @@ pub struct Keymap {
 /// A mapping the X server sent that does not hold together.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeymapError {
+    /// A keysym list that is not whole rows of keysyms.
     #[error(
         "keyboard mapping of keycodes {first}..={last} has {found} keysyms, expected a \
          multiple of {per} keysyms per keycode"
     )]
     BadLength {
+        /// First keycode of the list.
         first: u8,
+        /// Last keycode of the list.
         last: u8,
+        /// Keysyms per keycode.
         per: usize,
+        /// Keysyms in the list.
         found: usize,
     },
+    /// A change to keycodes the server does not have.
     #[error("keyboard mapping change for keycodes {first}.. lies outside {min}..={max}")]
-    OutOfRange { first: u8, min: u8, max: u8 },
+    OutOfRange {
+        /// First keycode of the change.
+        first: u8,
+        /// Smallest keycode of the server.
+        min: u8,
+        /// Largest keycode of the server.
+        max: u8,
+    },
 }
 
 impl Keymap {

@@ -47,11 +47,13 @@ pub struct InputEvent {
     /// Server time in milliseconds. The server's 32-bit clock wraps every
     /// 49.7 days; this one counts on past the wrap.
     pub time_ms: u64,
-    /// Pointer position on the root window when the event happened.
+    /// Pointer column on the root window when the event happened.
     pub x: i32,
+    /// Pointer row on the root window when the event happened.
     pub y: i32,
     /// Core modifier and button state just before the event.
     pub state: u16,
+    /// What happened.
     pub kind: EventKind,
 }
 
@@ -62,18 +64,24 @@ pub enum EventKind {
     Motion,
     /// A button went down; 4 to 7 are wheel notches (up, down, left, right).
     ButtonPress {
+        /// The X button number.
         button: u8,
     },
+    /// A button came up.
     ButtonRelease {
+        /// The X button number.
         button: u8,
     },
+    /// A key went down.
     KeyPress(KeyInfo),
+    /// A key came up.
     KeyRelease(KeyInfo),
 }
 
 /// A key event's key, resolved with the keymap of its moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {
+    /// The physical key.
     pub keycode: u8,
     /// The keysym the key produced with the event's state (`T` with Shift).
     pub keysym: Keysym,
@@ -87,24 +95,44 @@ pub struct KeyInfo {
 /// Listening could not start, or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
+    /// No connection to the display.
     #[error("cannot listen to display {display}: {reason} (is an X server running there?)")]
-    Connect { display: String, reason: String },
+    Connect {
+        /// The display name.
+        display: String,
+        /// What the connection attempt reported.
+        reason: String,
+    },
+    /// The server lacks the RECORD extension.
     #[error(
         "the X server on {display} has no RECORD extension, which recording needs \
          (Xvfb and Xorg have it unless started with -extension RECORD)"
     )]
-    NoRecord { display: String },
+    NoRecord {
+        /// The display name.
+        display: String,
+    },
+    /// A request failed or the connection broke.
     #[error("RECORD on display {display}: {what} failed: {reason}")]
     Protocol {
+        /// The display name.
         display: String,
+        /// The step that failed, for example `CreateContext`.
         what: &'static str,
+        /// What the X server or the connection reported.
         reason: String,
     },
+    /// The listener did not end after it was told to.
     #[error(
         "the listener on display {display} did not stop within {waited:?} after it was told \
          to; the X server may be hung"
     )]
-    StopTimeout { display: String, waited: Duration },
+    StopTimeout {
+        /// The display name.
+        display: String,
+        /// How long [`Listener::stop`] waited.
+        waited: Duration,
+    },
 }
 
 /// Listens to a display's device events on a thread of its own.
@@ -213,7 +241,7 @@ impl Listener {
             control: Arc::clone(&control),
             display: Arc::clone(&name),
             keymap: None,
-            last_core_change: None,
+            last_change: None,
             clock,
             time: WrappingTime::default(),
             lag_ms: Arc::clone(&lag_ms),
@@ -446,14 +474,21 @@ impl WrappingTime {
     }
 }
 
+/// A change of the mappings, as MappingNotify reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Modifiers,
+    Keyboard { first: u8, count: u8 },
+}
+
 /// The listener thread's state.
 struct Stream {
     control: Arc<RustConnection>,
     display: Arc<str>,
     keymap: Option<Keymap>,
-    /// The keycodes of the ChangeKeyboardMapping just applied, while the
-    /// MappingNotify events it caused may still follow.
-    last_core_change: Option<(u8, u8)>,
+    /// The mapping change just applied, while the MappingNotify events it
+    /// causes (one copy per client) may still follow.
+    last_change: Option<Change>,
     clock: ServerClock,
     time: WrappingTime,
     lag_ms: Arc<AtomicU64>,
@@ -508,7 +543,7 @@ impl Stream {
     }
 
     fn handle(&mut self, element: Element) -> Result<(), ListenError> {
-        let echo = self.last_core_change.take();
+        let last_change = self.last_change.take();
         match element {
             Element::ChangeKeyboardMapping {
                 first_keycode,
@@ -523,26 +558,39 @@ impl Stream {
                 {
                     log::warn!("ignoring a keyboard mapping change: {e}");
                 }
-                self.last_core_change = Some((first_keycode, count));
+                self.last_change = Some(Change::Keyboard {
+                    first: first_keycode,
+                    count,
+                });
             }
             Element::SetModifierMapping {
                 keycodes_per_modifier,
                 keycodes,
-            } => self
-                .keymap()?
-                .apply_modifier_mapping(keycodes_per_modifier, &keycodes),
+            } => {
+                self.keymap()?
+                    .apply_modifier_mapping(keycodes_per_modifier, &keycodes);
+                self.last_change = Some(Change::Modifiers);
+            }
             Element::MappingNotify {
                 request,
                 first_keycode,
                 count,
             } => {
-                if echo == Some((first_keycode, count)) {
-                    // One copy per client of a change already applied.
-                    self.last_core_change = echo;
-                } else if request != 2 {
+                let change = match request {
+                    0 => Change::Modifiers,
+                    1 => Change::Keyboard {
+                        first: first_keycode,
+                        count,
+                    },
+                    // The pointer's button mapping does not touch keys.
+                    _ => return Ok(()),
+                };
+                if last_change != Some(change) {
                     log::debug!("mapping changed outside the core requests; reloading it");
                     self.keymap = Some(self.fetch_keymap()?);
                 }
+                // Later copies of this notification need nothing more.
+                self.last_change = Some(change);
             }
             Element::Device(e) => self.deliver(e)?,
         }
