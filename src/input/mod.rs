@@ -15,6 +15,7 @@ mod keysym;
 mod keysym_table;
 mod listen;
 mod record_data;
+mod server_time;
 mod xtest;
 
 pub use combo::{KeyCombo, KeyComboError, Modifier};
