@@ -26,7 +26,7 @@ use x11rb::connection::{Connection, RequestConnection};
 use x11rb::protocol::record::{self, ConnectionExt as _};
 use x11rb::rust_connection::RustConnection;
 
-use super::combo::Modifier;
+use super::combo::{KeyCombo, Modifier};
 use super::keymap::Keymap;
 use super::keysym::Keysym;
 use super::record_data::{self, DeviceEvent, Element, category, code};
@@ -87,7 +87,18 @@ pub struct KeyInfo {
     /// names.
     pub base: Keysym,
     /// The combination modifiers the state held (`ctrl`, `shift`, ...).
+    /// Shift and AltGr also choose the level of a typed character: a key
+    /// with only those held types `keysym` rather than making a
+    /// combination.
     pub modifiers: Vec<Modifier>,
+}
+
+impl KeyInfo {
+    /// The key combination this key event is part of: the modifiers held
+    /// and the key's unmodified keysym (`ctrl+shift+t`, not `ctrl+T`).
+    pub fn combo(&self) -> KeyCombo {
+        KeyCombo::new(self.modifiers.iter().copied(), self.base)
+    }
 }
 
 /// Listening could not start, or failed.
