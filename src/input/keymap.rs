@@ -193,6 +193,40 @@ impl Keymap {
         }
     }
 
+    /// A key that types `keysym`, and the modifier keys to hold while
+    /// pressing it: none, Shift, the third-level shift (AltGr), or both,
+    /// tried in that order. `None` when the layout lacks the keysym.
+    pub fn find(&self, keysym: Keysym) -> Option<(u8, Vec<Keysym>)> {
+        // The key that selects the second group or the third level: the
+        // one bound to the Mode_switch modifier, AltGr where it is there.
+        let level3_key = [Keysym::ISO_LEVEL3_SHIFT, Keysym::MODE_SWITCH]
+            .into_iter()
+            .find(|&k| {
+                (0..8).any(|bit| {
+                    self.mode_switch_mask & 1 << bit != 0
+                        && self.modifier_map[bit]
+                            .iter()
+                            .any(|&kc| self.keysyms(kc).first() == Some(&k.0))
+                })
+            });
+        let mut levels = vec![(0, vec![]), (mask::SHIFT, vec![Keysym::SHIFT_L])];
+        if let Some(l3) = level3_key {
+            levels.push((self.mode_switch_mask, vec![l3]));
+            levels.push((
+                self.mode_switch_mask | mask::SHIFT,
+                vec![Keysym::SHIFT_L, l3],
+            ));
+        }
+        for (state, hold) in levels {
+            for keycode in self.min_keycode..=self.max_keycode {
+                if self.lookup(keycode, state) == keysym {
+                    return Some((keycode, hold));
+                }
+            }
+        }
+        None
+    }
+
     /// The keysym of `keycode` with no modifier: the name a key combination
     /// uses (`ctrl+shift+t`, not `ctrl+shift+T`).
     pub fn base(&self, keycode: u8) -> Keysym {
@@ -478,6 +512,19 @@ mod tests {
             [Modifier::Ctrl, Modifier::Shift]
         );
         assert_eq!(km.base(8), Keysym(A));
+    }
+
+    #[test]
+    fn keys_are_found_with_the_modifiers_that_reach_them() {
+        let km = sample();
+        assert_eq!(km.find(Keysym(A)), Some((8, vec![])));
+        assert_eq!(km.find(Keysym(UPPER_A)), Some((8, vec![Keysym::SHIFT_L])));
+        assert_eq!(km.find(Keysym(EXCLAM)), Some((9, vec![Keysym::SHIFT_L])));
+        assert_eq!(
+            km.find(Keysym(0x6e7)),
+            Some((14, vec![Keysym::SHIFT_L, Keysym::MODE_SWITCH]))
+        );
+        assert_eq!(km.find(Keysym(0x20ac)), None);
     }
 
     #[test]

@@ -1,12 +1,18 @@
 //! The real [`Injector`]: XTest through enigo's pure-Rust x11rb back end.
 //!
-//! Keys are sent as keysyms, not keycodes: enigo presses the keycode that
-//! carries the keysym unshifted, and binds a spare keycode to any keysym the
-//! layout has only on another level or not at all. So the focused window
-//! receives the recorded symbols whatever the layout (`de`, `fr`, ...).
-//! enigo reads the keyboard mapping when it connects; an injector made
-//! before the layout changes (`setxkbmap`) types with the old one, so make
-//! it after the display is set up.
+//! Keys are sent as keysyms, not keycodes, so the focused window receives
+//! the recorded symbols whatever the layout (`de`, `fr`, ...). Typed text
+//! uses the layout's own keys where it can: the key that carries the
+//! character, with Shift and AltGr held as its level needs (as a person
+//! types). Only a character the layout lacks goes through enigo, which
+//! binds it to a spare keycode for the moment. Keeping those rare matters:
+//! a server has few spare keycodes (19 on Xvfb), and when enigo recycles
+//! one while the application has not yet read the key events of its
+//! previous binding, the application reads them with the new one.
+//!
+//! Both read the keyboard mapping when the injector connects; an injector
+//! made before the layout changes (`setxkbmap`) types with the old one, so
+//! make it after the display is set up.
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +22,7 @@ use crate::model::Button;
 
 use super::combo::KeyCombo;
 use super::inject::{Held, HeldInputs, InjectError, Injector, wheel_clicks};
+use super::keymap::Keymap;
 use super::keysym::Keysym;
 
 /// Injects input into an X display through the XTEST extension.
@@ -37,6 +44,8 @@ pub struct XTestInjector {
     enigo: Enigo,
     held: HeldInputs,
     display: String,
+    /// The keyboard mapping when the injector connected.
+    keymap: Keymap,
 }
 
 impl XTestInjector {
@@ -54,14 +63,18 @@ impl XTestInjector {
             linux_delay: 0,
             ..Settings::default()
         };
-        let enigo = Enigo::new(&settings).map_err(|e| InjectError::Connect {
+        let connect_error = |reason: String| InjectError::Connect {
             display: name.clone(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let enigo = Enigo::new(&settings).map_err(|e| connect_error(e.to_string()))?;
+        let (conn, _) = x11rb::connect(display).map_err(|e| connect_error(e.to_string()))?;
+        let keymap = Keymap::fetch(&conn).map_err(|e| connect_error(e.to_string()))?;
         Ok(XTestInjector {
             enigo,
             held: HeldInputs::default(),
             display: name,
+            keymap,
         })
     }
 
@@ -170,7 +183,23 @@ impl Injector for XTestInjector {
 
     fn type_text(&mut self, text: &str) -> Result<(), InjectError> {
         for c in text.chars() {
-            self.key(Keysym::from_char(c), Direction::Click)?;
+            let keysym = Keysym::from_char(c);
+            let Some((keycode, hold)) = self.keymap.find(keysym) else {
+                self.key(keysym, Direction::Click)?;
+                continue;
+            };
+            for &m in &hold {
+                self.key(m, Direction::Press)?;
+            }
+            self.enigo
+                .raw(u16::from(keycode), Direction::Click)
+                .map_err(|e| InjectError::Inject {
+                    what: format!("key {keysym} (keycode {keycode})"),
+                    reason: e.to_string(),
+                })?;
+            for &m in hold.iter().rev() {
+                self.key(m, Direction::Release)?;
+            }
         }
         Ok(())
     }
