@@ -16,6 +16,7 @@ mod keysym_table;
 mod listen;
 mod record_data;
 mod server_time;
+mod spare_keys;
 mod xtest;
 
 pub use combo::{KeyCombo, KeyComboError, Modifier};

@@ -4,19 +4,17 @@
 //! the recorded symbols whatever the layout (`de`, `fr`, ...). Typed text
 //! uses the layout's own keys where it can: the key that carries the
 //! character, with Shift and AltGr held as its level needs (as a person
-//! types). Only a character the layout lacks goes through enigo, which
-//! binds it to a spare keycode for the moment. Keeping those rare matters:
-//! a server has few spare keycodes (19 on Xvfb), and when enigo recycles
-//! one while the application has not yet read the key events of its
-//! previous binding, the application reads them with the new one.
+//! types). A keysym the layout lacks is bound to a spare keycode first
+//! ([`spare_keys`](super::spare_keys)). enigo sends the keycodes, button
+//! and pointer events through XTEST.
 //!
-//! Both read the keyboard mapping when the injector connects; an injector
-//! made before the layout changes (`setxkbmap`) types with the old one, so
+//! The injector reads the keyboard mapping when it connects; one made
+//! before the layout changes (`setxkbmap`) types with the old mapping, so
 //! make it after the display is set up.
 
 #![forbid(unsafe_code)]
 
-use enigo::{Direction, Enigo, Key, Keyboard, Mouse, Settings};
+use enigo::{Direction, Enigo, Keyboard, Mouse, Settings};
 
 use crate::model::Button;
 
@@ -24,6 +22,7 @@ use super::combo::KeyCombo;
 use super::inject::{Held, HeldInputs, InjectError, Injector, wheel_clicks};
 use super::keymap::Keymap;
 use super::keysym::Keysym;
+use super::spare_keys::SpareKeys;
 
 /// Injects input into an X display through the XTEST extension.
 ///
@@ -46,6 +45,7 @@ pub struct XTestInjector {
     display: String,
     /// The keyboard mapping when the injector connected.
     keymap: Keymap,
+    spare: SpareKeys,
 }
 
 impl XTestInjector {
@@ -70,11 +70,13 @@ impl XTestInjector {
         let enigo = Enigo::new(&settings).map_err(|e| connect_error(e.to_string()))?;
         let (conn, _) = x11rb::connect(display).map_err(|e| connect_error(e.to_string()))?;
         let keymap = Keymap::fetch(&conn).map_err(|e| connect_error(e.to_string()))?;
+        let spare = SpareKeys::new(conn, &keymap);
         Ok(XTestInjector {
             enigo,
             held: HeldInputs::default(),
             display: name,
             keymap,
+            spare,
         })
     }
 
@@ -88,18 +90,45 @@ impl XTestInjector {
         self.held.held()
     }
 
+    /// The keycode that types `keysym` without modifiers: the layout's own
+    /// key, or a spare one bound to it.
+    fn keycode_for(&mut self, keysym: Keysym) -> Result<u8, InjectError> {
+        match self.keymap.find(keysym) {
+            Some((keycode, hold)) if hold.is_empty() => Ok(keycode),
+            _ => self
+                .spare
+                .bind(keysym)
+                .map_err(|reason| InjectError::Inject {
+                    what: format!("key {keysym}"),
+                    reason,
+                }),
+        }
+    }
+
     fn key(&mut self, keysym: Keysym, direction: Direction) -> Result<(), InjectError> {
-        self.enigo
-            .key(Key::Other(keysym.0), direction)
-            .map_err(|e| InjectError::Inject {
-                what: format!("key {keysym} ({direction:?})"),
-                reason: e.to_string(),
-            })?;
+        let keycode = self.keycode_for(keysym)?;
+        self.keycode(keycode, keysym, direction)?;
         match direction {
             Direction::Press => self.held.press(Held::Key(keysym)),
             Direction::Release => self.held.release(Held::Key(keysym)),
             Direction::Click => {}
         }
+        Ok(())
+    }
+
+    fn keycode(
+        &mut self,
+        keycode: u8,
+        keysym: Keysym,
+        direction: Direction,
+    ) -> Result<(), InjectError> {
+        self.enigo
+            .raw(u16::from(keycode), direction)
+            .map_err(|e| InjectError::Inject {
+                what: format!("key {keysym} (keycode {keycode}, {direction:?})"),
+                reason: e.to_string(),
+            })?;
+        self.spare.used(keycode, direction == Direction::Press);
         Ok(())
     }
 
@@ -191,12 +220,7 @@ impl Injector for XTestInjector {
             for &m in &hold {
                 self.key(m, Direction::Press)?;
             }
-            self.enigo
-                .raw(u16::from(keycode), Direction::Click)
-                .map_err(|e| InjectError::Inject {
-                    what: format!("key {keysym} (keycode {keycode})"),
-                    reason: e.to_string(),
-                })?;
+            self.keycode(keycode, keysym, Direction::Click)?;
             for &m in hold.iter().rev() {
                 self.key(m, Direction::Release)?;
             }
