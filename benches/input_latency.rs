@@ -54,14 +54,13 @@ fn main() {
     }
     report("click (press + release)", &mut call, &mut seen);
 
-    // Keys: one on the layout; a sentence with capitals and a symbol that
-    // enigo binds to spare keycodes; and the worst case, a bound symbol
-    // typed again at once, for which enigo asks the server to hold each
-    // event 12 ms.
+    // Keys: one on the layout; a sentence with capitals and symbols behind
+    // Shift; and a symbol the US layout lacks, bound to a spare keycode
+    // once and then reused.
     let cases: [(&str, &str); 3] = [
         ("key a", "a"),
         ("text Hello, World!", "Hello, World!"),
-        ("key € again", "€"),
+        ("key € (spare keycode)", "€"),
     ];
     for (label, text) in cases {
         let (mut call, mut seen) = (Vec::new(), Vec::new());
