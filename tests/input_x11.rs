@@ -310,6 +310,19 @@ fn release_all_and_drop_let_go_of_held_keys_and_buttons() {
 }
 
 #[test]
+fn meta_holds_its_modifier_though_xvfb_lists_it_second() {
+    let Some(x) = start(&[]) else { return };
+    let mut input = XTestInjector::connect(Some(&x.display)).unwrap();
+    let mods = KeyButMask::MOD1 | KeyButMask::MOD4;
+
+    input.key_down(Keysym::META_L).unwrap();
+    input.key_down(Keysym::SUPER_L).unwrap();
+    assert_eq!(server_mask(&x.display) & mods, mods);
+    input.release_all().unwrap();
+    assert_eq!(server_mask(&x.display) & mods, KeyButMask::from(0u16));
+}
+
+#[test]
 fn a_listener_stops_from_another_thread_while_its_events_are_read() {
     let Some(x) = start(&[]) else { return };
     let (listener, events) = Listener::start(Some(&x.display)).unwrap();

@@ -193,6 +193,17 @@ impl Keymap {
         }
     }
 
+    /// The key bound to a modifier that carries `keysym` in any column:
+    /// pressing it sets the modifier whatever column the keysym is in
+    /// (Xvfb lists `Meta_L` only in the second column of its key).
+    pub fn modifier_keycode(&self, keysym: Keysym) -> Option<u8> {
+        let bound = || self.modifier_map.iter().flatten().copied();
+        // A key with the keysym first is the one its layout means.
+        bound()
+            .find(|&kc| self.keysyms(kc).first() == Some(&keysym.0))
+            .or_else(|| bound().find(|&kc| self.keysyms(kc).contains(&keysym.0)))
+    }
+
     /// A key that types `keysym`, and the modifier keys to hold while
     /// pressing it: none, Shift, the third-level shift (AltGr), or both,
     /// tried in that order. `None` when the layout lacks the keysym.
@@ -525,6 +536,8 @@ mod tests {
             Some((14, vec![Keysym::SHIFT_L, Keysym::MODE_SWITCH]))
         );
         assert_eq!(km.find(Keysym(0x20ac)), None);
+        assert_eq!(km.modifier_keycode(Keysym::MODE_SWITCH), Some(12));
+        assert_eq!(km.modifier_keycode(Keysym(A)), None);
     }
 
     #[test]

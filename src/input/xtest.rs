@@ -90,9 +90,13 @@ impl XTestInjector {
         self.held.held()
     }
 
-    /// The keycode that types `keysym` without modifiers: the layout's own
-    /// key, or a spare one bound to it.
+    /// The keycode that types `keysym` without modifiers: the key bound to
+    /// the modifier it stands for, the layout's own key, or a spare one
+    /// bound to it.
     fn keycode_for(&mut self, keysym: Keysym) -> Result<u8, InjectError> {
+        if let Some(keycode) = self.keymap.modifier_keycode(keysym) {
+            return Ok(keycode);
+        }
         match self.keymap.find(keysym) {
             Some((keycode, hold)) if hold.is_empty() => Ok(keycode),
             _ => self
