@@ -28,6 +28,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use cpu_time::ThreadTime;
 use criterion::{Criterion, Throughput};
 use trajectory::format::codec::{Decoder, Encoded, Encoder};
 use trajectory::{Frame, PixelLayout};
@@ -103,7 +104,11 @@ struct Row {
     encode: Duration,
     encode_max: Duration,
     decode_worst: Duration,
+    decode_worst_wall: Duration,
     worst_chain: usize,
+    key_bytes: u64,
+    key_decode: Duration,
+    delta_decode: Duration,
 }
 
 impl Row {
@@ -118,8 +123,12 @@ impl Row {
         self.keyframes += o.keyframes;
         self.encode += o.encode;
         self.encode_max = self.encode_max.max(o.encode_max);
+        self.key_bytes += o.key_bytes;
+        self.key_decode += o.key_decode;
+        self.delta_decode += o.delta_decode;
         if o.decode_worst > self.decode_worst {
             self.decode_worst = o.decode_worst;
+            self.decode_worst_wall = o.decode_worst_wall;
             self.worst_chain = o.worst_chain;
         }
     }
@@ -148,9 +157,10 @@ fn zstd_long(frames: &[Frame]) -> (u64, Duration) {
     let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
     enc.window_log(27).unwrap();
     enc.long_distance_matching(true).unwrap();
-    let start = Instant::now();
-    for f in frames {
-        enc.write_all(&bgr(f)).unwrap();
+    let frames: Vec<Vec<u8>> = frames.iter().map(bgr).collect();
+    let start = ThreadTime::now();
+    for f in &frames {
+        enc.write_all(f).unwrap();
         enc.flush().unwrap();
     }
     let out = enc.finish().unwrap();
@@ -212,7 +222,7 @@ fn measure(s: &Session) -> Row {
     let mut enc = Encoder::new(w, h);
     let mut coded = Vec::new();
     for f in frames {
-        let start = Instant::now();
+        let start = ThreadTime::now();
         let e = enc.encode(f.as_ref());
         let t = start.elapsed();
         row.encode += t;
@@ -221,24 +231,36 @@ fn measure(s: &Session) -> Row {
     }
     row.ours = coded.iter().map(|e| e.payload.len() as u64).sum();
     row.keyframes = coded.iter().filter(|e| e.key).count();
+    row.key_bytes = coded
+        .iter()
+        .filter(|e| e.key)
+        .map(|e| e.payload.len() as u64)
+        .sum();
 
     // Every frame decodes back exactly, and the worst chain is timed: best
     // of three runs per chain against the noise of a shared machine.
     let mut dec = Decoder::new(w, h);
     for (e, f) in coded.iter().zip(frames) {
-        assert!(dec.decode(e.key, &e.payload).unwrap() == f, "{}: mismatch", s.name);
+        let start = ThreadTime::now();
+        let got = dec.decode(e.key, &e.payload).unwrap();
+        let t = start.elapsed();
+        match e.key {
+            true => row.key_decode += t,
+            false => row.delta_decode += t,
+        }
+        assert!(got == f, "{}: mismatch", s.name);
     }
     for c in chains(&coded) {
-        let best = (0..3)
-            .map(|_| {
-                let start = Instant::now();
-                decode_chain(w, h, &coded[c.clone()]);
-                start.elapsed()
-            })
-            .min()
-            .unwrap();
-        if best > row.decode_worst {
-            row.decode_worst = best;
+        let (mut cpu, mut wall) = (Duration::MAX, Duration::MAX);
+        for _ in 0..3 {
+            let (t, w0) = (ThreadTime::now(), Instant::now());
+            decode_chain(w, h, &coded[c.clone()]);
+            cpu = cpu.min(t.elapsed());
+            wall = wall.min(w0.elapsed());
+        }
+        if cpu > row.decode_worst {
+            row.decode_worst = cpu;
+            row.decode_worst_wall = wall;
             row.worst_chain = c.len();
         }
     }
@@ -250,7 +272,7 @@ fn print_table(rows: &[(String, usize, Row)]) {
     let ms = |d: Duration, n: usize| d.as_secs_f64() * 1000.0 / n as f64;
     println!();
     println!(
-        "{:<12} {:>5} {:>6} | {:>9} | {:>15} | {:>15} | {:>15} | {:>4} {:>7} {:>7} {:>8} | {:>9}",
+        "{:<12} {:>5} {:>6} | {:>9} | {:>15} | {:>15} | {:>15} | {:>4} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>5} | {:>9}",
         "session",
         "steps",
         "frames",
@@ -259,16 +281,22 @@ fn print_table(rows: &[(String, usize, Row)]) {
         "zstd-long KB/f x",
         "trajectory KB/f x",
         "keys",
+        "key KB",
+        "dlt KB",
+        "kdec ms",
+        "ddec ms",
         "enc ms",
         "enc max",
         "dec worst",
+        "(wall)",
+        "chain",
         "zl enc ms"
     );
     for (name, steps, r) in rows {
         let n = r.frames;
         let x = |b: u64| r.png as f64 / b as f64;
         println!(
-            "{:<12} {:>5} {:>6} | {:>9.1} | {:>8.2} {:>5.1}x | {:>8.2} {:>5.1}x | {:>8.2} {:>5.1}x | {:>4} {:>7.2} {:>7.2} {:>5.1} ms | {:>9.2}",
+            "{:<12} {:>5} {:>6} | {:>9.1} | {:>8.2} {:>5.1}x | {:>8.2} {:>5.1}x | {:>8.2} {:>5.1}x | {:>4} {:>7.1} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>5.1} ms {:>5.1} ms {:>5} | {:>9.2}",
             name,
             steps,
             n,
@@ -280,22 +308,36 @@ fn print_table(rows: &[(String, usize, Row)]) {
             kb(r.ours, n),
             x(r.ours),
             r.keyframes,
+            kb(r.key_bytes, r.keyframes),
+            kb(r.ours - r.key_bytes, n - r.keyframes),
+            ms(r.key_decode, r.keyframes),
+            ms(r.delta_decode, n - r.keyframes),
             ms(r.encode, n),
             r.encode_max.as_secs_f64() * 1000.0,
             r.decode_worst.as_secs_f64() * 1000.0,
+            r.decode_worst_wall.as_secs_f64() * 1000.0,
+            r.worst_chain,
             ms(r.zstd_long_time, n),
         );
     }
     println!(
-        "(x = PNG bytes / codec bytes; raw BGR is {:.0} KB a frame; dec worst = decoding the \
-         longest-to-reach frame from its keyframe, best of 3)",
+        "(x = PNG bytes / codec bytes; raw BGR is {:.0} KB a frame; times are CPU time of the \
+         thread; dec worst = decoding the longest-to-reach frame from its keyframe, best of 3, \
+         with its wall time and chain length; zl enc = continuous zstd's encode time a frame)",
         rows[0].2.raw as f64 / rows[0].2.frames as f64 / 1000.0
     );
     println!();
 }
 
 fn main() {
-    let sessions: Vec<Session> = SESSIONS.iter().filter_map(|&n| load(n)).collect();
+    env_logger::init();
+    // TRAJECTORY_CODEC_SESSIONS=scroll,typing limits the run to some sessions.
+    let only = std::env::var("TRAJECTORY_CODEC_SESSIONS").unwrap_or_default();
+    let sessions: Vec<Session> = SESSIONS
+        .iter()
+        .filter(|n| only.is_empty() || only.split(',').any(|o| o == **n))
+        .filter_map(|&n| load(n))
+        .collect();
     if sessions.is_empty() {
         eprintln!(
             "codec bench skipped: no corpus in {}; make it with benches/corpus/make.sh \

@@ -4,9 +4,7 @@
 #![forbid(unsafe_code)]
 
 use super::CodecError;
-use super::layout::{
-    Grid, KIND_DELTA, KIND_KEY, MAX_VECTORS, Op, TILE, from_literal, vector_of,
-};
+use super::layout::{Grid, KIND_DELTA, KIND_KEY, MAX_VECTORS, Op, TILE, from_literal, vector_of};
 use super::stream::Decompressor;
 use crate::frame::Frame;
 
@@ -105,7 +103,11 @@ impl Decoder {
             let frame = self
                 .frame
                 .get_or_insert_with(|| Frame::filled(width, height, 0));
-            for (dst, src) in frame.data_mut().chunks_exact_mut(4).zip(pixels.chunks_exact(3)) {
+            for (dst, src) in frame
+                .data_mut()
+                .chunks_exact_mut(4)
+                .zip(pixels.chunks_exact(3))
+            {
                 let [b, g, r] = from_literal(src);
                 dst.copy_from_slice(&[b, g, r, 0xFF]);
             }

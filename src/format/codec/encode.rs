@@ -17,10 +17,16 @@ use crate::frame::{FrameRef, PixelLayout};
 const MOTION_MIN_TILES: usize = 8;
 
 /// Decoding work a chain may accumulate before the encoder starts a new
-/// one, in frames' worth of pixels (see [`Encoder::work`]). It keeps the
-/// decoding of any frame, keyframe plus the deltas before it, well under
-/// 50 ms at 1080p on one core; `benches/codec.rs` measures the worst case.
+/// one, in frames' worth of pixels (a keyframe counts two, a delta a
+/// quarter plus the pixels it writes). It keeps the decoding of any frame,
+/// keyframe plus the deltas before it, near 50 ms of CPU time at 1080p;
+/// `benches/codec.rs` measures the worst case. Longer chains code smaller
+/// (content seen earlier in the chain costs little) but decode slower.
 const CHAIN_BUDGET_FRAMES: u64 = 12;
+
+/// Largest share of a tile's pixels, as a fraction, that may differ from
+/// its prediction for the tile to be coded as a patch rather than literal.
+const PATCH_MAX_DIFFERING: (usize, usize) = (1, 8);
 
 /// Codes the frames of one stream, in order.
 pub struct Encoder {
@@ -80,13 +86,22 @@ impl Encoder {
         );
         load(frame, &mut self.cur);
 
-        let delta = self.has_prev.then(|| self.delta());
+        // A delta costs at least the mode map to decode; when even that
+        // does not fit the chain's budget, a keyframe is certain.
+        let fits = self.chain_work + base_work(&self.grid) <= self.budget();
+        let delta = (self.has_prev && fits).then(|| self.delta());
         let encoded = match delta {
             Some((body, work)) if self.chain_work + work <= self.budget() => {
                 self.chain_work += work;
+                let payload = self.stream.frame(false, &body);
+                log::trace!(
+                    "delta of {} bytes, body {} bytes",
+                    payload.len(),
+                    body.len()
+                );
                 Encoded {
                     key: false,
-                    payload: self.stream.frame(false, &body),
+                    payload,
                 }
             }
             _ => {
@@ -161,7 +176,10 @@ impl Encoder {
         let w = grid.width as usize;
         for band in 0..grid.rows {
             let tiles = band * grid.cols..(band + 1) * grid.cols;
-            if self.modes[tiles.clone()].iter().all(|&m| Op::of(m) == Op::Same) {
+            if self.modes[tiles.clone()]
+                .iter()
+                .all(|&m| Op::of(m) == Op::Same)
+            {
                 continue;
             }
             let y0 = band as u32 * TILE;
@@ -204,28 +222,50 @@ impl Encoder {
         body.extend_from_slice(&self.literal);
         body.extend_from_slice(&self.residual);
 
-        if std::env::var_os("CODEC_DEBUG").is_some() {
-            let mut n = [0usize; 4];
+        if log::log_enabled!(log::Level::Trace) {
+            let mut ops = [0usize; 4];
             for &m in &self.modes {
-                n[Op::of(m) as usize] += 1;
+                ops[Op::of(m) as usize] += 1;
             }
-            eprintln!("vectors {:?} ops {:?} literal {} residual {}", &vectors[..vectors.len().min(6)], n, self.literal.len(), self.residual.len());
+            log::trace!(
+                "delta: {} vectors (first {:?}), tiles same/literal/copy/patch {ops:?}, \
+                 {} literal and {} residual bytes",
+                vectors.len(),
+                vectors.first(),
+                self.literal.len(),
+                self.residual.len()
+            );
         }
-        // A fixed share for reading the mode map, then the pixels written.
-        let work = grid.pixels() as u64 / 16 + touched;
+        let work = base_work(&grid) + touched;
         (body, work)
     }
 }
 
+/// Decoding work of a delta beyond the pixels it writes: reading its mode
+/// map, and above all continuing the chain's zstd stream, whose matches
+/// reach back into megabytes of cold memory. Counted as a quarter of the
+/// frame's pixels, which is what deltas of real sessions cost next to a
+/// keyframe (`benches/codec.rs`).
+fn base_work(grid: &Grid) -> u64 {
+    grid.pixels() as u64 / 4
+}
+
 /// The mode of changed tile `t`: a copy if some candidate vector (the
 /// neighbours' first) reproduces it exactly, else a patch on the best
-/// prediction if that leaves most pixels unchanged, else literal pixels.
-fn choose(prev: &[Px], cur: &[Px], grid: &Grid, t: usize, vectors: &[(i32, i32)], modes: &[u8]) -> u8 {
+/// prediction if few pixels differ from it, else literal pixels.
+fn choose(
+    prev: &[Px],
+    cur: &[Px],
+    grid: &Grid,
+    t: usize,
+    vectors: &[(i32, i32)],
+    modes: &[u8],
+) -> u8 {
     // Neighbours that already moved are the likeliest vectors: a scrolled
     // region or a moved window spans many tiles.
     let mut order: Vec<usize> = Vec::with_capacity(vectors.len() + 2);
     let neighbours = [
-        (t % grid.cols > 0).then(|| modes[t - 1]),
+        (!t.is_multiple_of(grid.cols)).then(|| modes[t - 1]),
         (t >= grid.cols).then(|| modes[t - grid.cols]),
     ];
     for m in neighbours.into_iter().flatten() {
@@ -260,7 +300,12 @@ fn choose(prev: &[Px], cur: &[Px], grid: &Grid, t: usize, vectors: &[(i32, i32)]
             }
         }
     }
-    if best.0 * 2 < pixels {
+    // A patch pays when the prediction is nearly right (a hovered button,
+    // a typed character). New content over old content (a scrolled-in
+    // line of text over the one it replaced) differs in fewer than half
+    // its pixels, yet its XOR is noise to zstd, while its literal pixels
+    // repeat glyphs coded before.
+    if best.0 * PATCH_MAX_DIFFERING.1 <= pixels * PATCH_MAX_DIFFERING.0 {
         mode(Op::Patch, best.1)
     } else {
         mode(Op::Literal, 0)
@@ -288,7 +333,14 @@ fn tile_matches(prev: &[Px], cur: &[Px], grid: &Grid, t: usize, (dx, dy): (i32, 
 
 /// How many pixels of tile `t` of `cur` differ from `prev` moved by `d`,
 /// counting no further than `limit`.
-fn differing(prev: &[Px], cur: &[Px], grid: &Grid, t: usize, (dx, dy): (i32, i32), limit: usize) -> usize {
+fn differing(
+    prev: &[Px],
+    cur: &[Px],
+    grid: &Grid,
+    t: usize,
+    (dx, dy): (i32, i32),
+    limit: usize,
+) -> usize {
     let (x, y, w, h) = grid.rect(t);
     let stride = grid.width as usize;
     let (sx, sy) = ((x as i32 + dx) as usize, (y as i32 + dy) as usize);

@@ -23,7 +23,9 @@ pub enum CodecError {
     NoKeyframe,
 
     /// The zstd stream of the chain (§7.3) is damaged.
-    #[error("frame payload is not a valid continuation of the chain's zstd stream (spec §7.3): {0}")]
+    #[error(
+        "frame payload is not a valid continuation of the chain's zstd stream (spec §7.3): {0}"
+    )]
     Zstd(String),
 
     /// The zstd stream stopped making progress before the payload ended.
@@ -49,7 +51,9 @@ pub enum CodecError {
     Kind { expected: u8, found: u8 },
 
     /// The body stops before a field it must have.
-    #[error("frame body ends at byte {found} inside {field}, which needs {expected} bytes (spec §7.4)")]
+    #[error(
+        "frame body ends at byte {found} inside {field}, which needs {expected} bytes (spec §7.4)"
+    )]
     Truncated {
         field: &'static str,
         expected: usize,

@@ -129,7 +129,11 @@ mod tests {
         (0..w * h)
             .map(|_| {
                 s = s.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                if (s >> 16) % 5 == 0 { 0x202020 } else { 0xF0F0F0 }
+                if (s >> 16).is_multiple_of(5) {
+                    0x202020
+                } else {
+                    0xF0F0F0
+                }
             })
             .collect()
     }

@@ -49,7 +49,12 @@ impl Screen {
         for line in 0..h / 12 {
             let n = first + line;
             for col in 0..(w / 7).min(8 + (n * 7919) % 40) {
-                self.glyph(x + col * 7, y + line * 12, ((n * 31 + col * 17) % 16) as u32, c);
+                self.glyph(
+                    x + col * 7,
+                    y + line * 12,
+                    ((n * 31 + col * 17) % 16) as u32,
+                    c,
+                );
             }
         }
     }
@@ -65,7 +70,11 @@ impl Screen {
 
 /// A pseudo-random colour.
 fn noise(i: usize) -> u32 {
-    (i as u32).wrapping_mul(2_654_435_761).rotate_left(13).wrapping_mul(0x9E37_79B9) >> 8
+    (i as u32)
+        .wrapping_mul(2_654_435_761)
+        .rotate_left(13)
+        .wrapping_mul(0x9E37_79B9)
+        >> 8
 }
 
 /// A page of text in a "browser" viewport, scrolled to line `top`.
@@ -84,7 +93,13 @@ fn page(w: usize, h: usize, top: usize) -> Screen {
             }
         }
     }
-    s.rect(w - 12, 40 + top % h.saturating_sub(80).max(1), 10, 30, 0x808080);
+    s.rect(
+        w - 12,
+        40 + top % h.saturating_sub(80).max(1),
+        10,
+        30,
+        0x808080,
+    );
     s
 }
 
@@ -125,14 +140,21 @@ fn the_first_frame_is_a_keyframe_and_small_changes_are_deltas() {
     assert!(coded[0].key);
     assert!(coded[1..].iter().all(|e| !e.key));
     for e in &coded[1..] {
-        assert!(e.payload.len() < 200, "a keystroke took {} bytes", e.payload.len());
+        assert!(
+            e.payload.len() < 200,
+            "a keystroke took {} bytes",
+            e.payload.len()
+        );
     }
 }
 
 #[test]
 fn a_scroll_is_coded_as_a_move_not_as_new_pixels() {
     let (w, h) = (480, 320);
-    let frames: Vec<Frame> = [0, 3, 7, 5, 20].iter().map(|&top| page(w, h, top).frame()).collect();
+    let frames: Vec<Frame> = [0, 3, 7, 5, 20]
+        .iter()
+        .map(|&top| page(w, h, top).frame())
+        .collect();
     let coded = round_trip(&frames);
     let key = coded[0].payload.len();
     for (i, e) in coded.iter().enumerate().skip(1) {
@@ -140,7 +162,11 @@ fn a_scroll_is_coded_as_a_move_not_as_new_pixels() {
         // A scroll by n lines brings in n new lines at most (20 - 5 = 15
         // of 23 for the last one); the rest must be moved, not re-coded.
         let limit = if i == 4 { key } else { key / 3 };
-        assert!(e.payload.len() < limit, "scroll {i}: {} bytes, key {key}", e.payload.len());
+        assert!(
+            e.payload.len() < limit,
+            "scroll {i}: {} bytes, key {key}",
+            e.payload.len()
+        );
     }
 }
 
@@ -173,7 +199,11 @@ fn a_moved_window_is_coded_as_a_move() {
     let key = coded[0].payload.len();
     for e in &coded[1..] {
         assert!(!e.key);
-        assert!(e.payload.len() * 4 < key, "{} bytes, key {key}", e.payload.len());
+        assert!(
+            e.payload.len() * 4 < key,
+            "{} bytes, key {key}",
+            e.payload.len()
+        );
     }
 }
 
@@ -227,7 +257,10 @@ fn any_frame_decodes_from_its_keyframe() {
 #[test]
 fn a_delta_without_its_keyframe_is_refused() {
     let mut dec = Decoder::new(4, 4);
-    assert!(matches!(dec.decode(false, &[]), Err(CodecError::NoKeyframe)));
+    assert!(matches!(
+        dec.decode(false, &[]),
+        Err(CodecError::NoKeyframe)
+    ));
 }
 
 #[test]
@@ -238,7 +271,10 @@ fn a_delta_given_as_a_keyframe_names_both_kinds() {
     let mut dec = Decoder::new(64, 40);
     dec.decode(true, &k.payload).unwrap();
     let err = dec.decode(true, &k.payload[..0]).unwrap_err();
-    assert!(matches!(err, CodecError::Truncated { field: "kind", .. }), "{err}");
+    assert!(
+        matches!(err, CodecError::Truncated { field: "kind", .. }),
+        "{err}"
+    );
     let mut dec = Decoder::new(64, 40);
     let err = dec.decode(false, &k.payload).unwrap_err();
     assert!(matches!(err, CodecError::NoKeyframe), "{err}");
@@ -268,7 +304,10 @@ fn after_a_bad_delta_only_a_keyframe_decodes() {
     let mut bad = d.payload.clone();
     bad.truncate(bad.len() - 1);
     assert!(dec.decode(false, &bad).is_err());
-    assert!(matches!(dec.decode(false, &d.payload), Err(CodecError::NoKeyframe)));
+    assert!(matches!(
+        dec.decode(false, &d.payload),
+        Err(CodecError::NoKeyframe)
+    ));
     assert_eq!(dec.decode(true, &k.payload).unwrap(), &frames[0]);
 }
 
