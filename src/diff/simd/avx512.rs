@@ -65,6 +65,11 @@ impl Backend for Avx512 {
     type M = __mmask8;
 
     #[inline(always)]
+    fn same_group(self, a: &[u8], b: &[u8], same: u32) -> bool {
+        super::avx2::same_group_256(super::avx2::Avx2::from_avx512(self), a, b, same)
+    }
+
+    #[inline(always)]
     fn load(self, src: &[u8]) -> __m512i {
         let src = &src[..64];
         // SAFETY: `src` holds the 64 bytes read (unaligned load), and the
@@ -82,12 +87,6 @@ impl Backend for Avx512 {
     fn xor(self, a: __m512i, b: __m512i) -> __m512i {
         // SAFETY: see the impl.
         unsafe { _mm512_xor_si512(a, b) }
-    }
-
-    #[inline(always)]
-    fn or(self, a: __m512i, b: __m512i) -> __m512i {
-        // SAFETY: see the impl.
-        unsafe { _mm512_or_si512(a, b) }
     }
 
     #[inline(always)]

@@ -38,11 +38,14 @@ pub(crate) trait Backend: Copy {
     type F: Copy;
     type M: Copy;
 
+    /// Whether the 64 pixels at the start of `a` and of `b` agree on the
+    /// bits of `same` in every pixel. This is the loop that must run at
+    /// memory speed.
+    fn same_group(self, a: &[u8], b: &[u8], same: u32) -> bool;
     /// Loads `LANES` pixels from the start of `src`, which must hold them.
     fn load(self, src: &[u8]) -> Self::P;
     fn splat(self, v: u32) -> Self::P;
     fn xor(self, a: Self::P, b: Self::P) -> Self::P;
-    fn or(self, a: Self::P, b: Self::P) -> Self::P;
     /// Bit `j` set when lane `j` of `v & mask` is not zero.
     fn any_bits(self, v: Self::P, mask: Self::P) -> u32;
     /// Bit `j` set when lanes `j` of `a` and `b` agree on the bits of `mask`.

@@ -51,9 +51,6 @@ pub(super) fn row<B: Backend, L: Layout>(
     let row_bytes = p.width * 4;
     let ra = &pair.a[y * row_bytes..(y + 1) * row_bytes];
     let rb = &pair.b[y * row_bytes..(y + 1) * row_bytes];
-    let same = b.splat(L::SAME_MASK);
-    let vbytes = B::LANES * 4;
-
     for span in spans {
         let mut base = span.start & !63;
         while base < span.end {
@@ -61,14 +58,7 @@ pub(super) fn row<B: Backend, L: Layout>(
             if cols.start == base && cols.end == base + 64 {
                 // The common case, and the one that must run at memory
                 // speed: a whole group, most likely unchanged.
-                let ga = &ra[base * 4..base * 4 + 256];
-                let gb = &rb[base * 4..base * 4 + 256];
-                let mut acc = b.xor(b.load(ga), b.load(gb));
-                for k in 1..64 / B::LANES {
-                    let at = k * vbytes;
-                    acc = b.or(acc, b.xor(b.load(&ga[at..]), b.load(&gb[at..])));
-                }
-                if b.any_bits(acc, same) == 0 {
+                if b.same_group(&ra[base * 4..], &rb[base * 4..], L::SAME_MASK) {
                     base += 64;
                     continue;
                 }
@@ -209,37 +199,38 @@ fn judge<B: Backend, L: Layout>(
         }
     }
 
-    // pixelmatch's colorDelta, operation for operation.
-    let delta = |shift| b.widen(b.sub(b.channel(ca, shift), b.channel(cb, shift)));
-    let (dr, dg, db) = (delta(L::R_SHIFT), delta(L::G_SHIFT), delta(L::B_SHIFT));
-    let c = |v| b.fsplat(v);
+    // pixelmatch's colorDelta, operation for operation. (No closures in
+    // this module: a closure is a function of its own, without the target
+    // features, and the intrinsics it calls would not be inlined.)
+    let dr = channel_delta::<B>(b, ca, cb, L::R_SHIFT);
+    let dg = channel_delta::<B>(b, ca, cb, L::G_SHIFT);
+    let db = channel_delta::<B>(b, ca, cb, L::B_SHIFT);
     let half = B::LANES / 2;
+    let max_delta = b.fsplat(p.max_delta);
+    let zero = b.fsplat(0.0);
     let (mut over, mut darker) = (0, 0);
     for h in 0..2 {
         let (r, g, bl) = (dr[h], dg[h], db[h]);
-        let yy = b.fadd(
-            b.fadd(b.fmul(r, c(Y_R)), b.fmul(g, c(Y_G))),
-            b.fmul(bl, c(Y_B)),
-        );
+        let yy = weigh_add(b, r, Y_R, g, Y_G, bl, Y_B);
         let ii = b.fsub(
-            b.fsub(b.fmul(r, c(I_R)), b.fmul(g, c(I_G))),
-            b.fmul(bl, c(I_B)),
+            b.fsub(b.fmul(r, b.fsplat(I_R)), b.fmul(g, b.fsplat(I_G))),
+            b.fmul(bl, b.fsplat(I_B)),
         );
         let qq = b.fadd(
-            b.fsub(b.fmul(r, c(Q_R)), b.fmul(g, c(Q_G))),
-            b.fmul(bl, c(Q_B)),
+            b.fsub(b.fmul(r, b.fsplat(Q_R)), b.fmul(g, b.fsplat(Q_G))),
+            b.fmul(bl, b.fsplat(Q_B)),
         );
         let d = b.fadd(
             b.fadd(
-                b.fmul(b.fmul(c(DELTA_Y), yy), yy),
-                b.fmul(b.fmul(c(DELTA_I), ii), ii),
+                b.fmul(b.fmul(b.fsplat(DELTA_Y), yy), yy),
+                b.fmul(b.fmul(b.fsplat(DELTA_I), ii), ii),
             ),
-            b.fmul(b.fmul(c(DELTA_Q), qq), qq),
+            b.fmul(b.fmul(b.fsplat(DELTA_Q), qq), qq),
         );
-        over |= b.bits(b.fgt(d, c(p.max_delta))) << (h * half);
+        over |= b.bits(b.fgt(d, max_delta)) << (h * half);
         // The returned delta is negative (the second image darker) when
         // the luma difference is positive.
-        darker |= b.bits(b.fgt(yy, c(0.0))) << (h * half);
+        darker |= b.bits(b.fgt(yy, zero)) << (h * half);
     }
     over &= differ;
     if over == 0 {
@@ -255,6 +246,22 @@ fn judge<B: Backend, L: Layout>(
     out.diff |= over & !aa;
     out.darker |= darker & over & !aa;
     out
+}
+
+/// The difference of one channel of `c` and `n`, as doubles.
+#[inline(always)]
+fn channel_delta<B: Backend>(b: B, c: B::P, n: B::P, shift: u32) -> [B::F; 2] {
+    b.widen(b.sub(b.channel(c, shift), b.channel(n, shift)))
+}
+
+/// `r * wr + g * wg + bl * wb`, in that order.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn weigh_add<B: Backend>(b: B, r: B::F, wr: f64, g: B::F, wg: f64, bl: B::F, wb: f64) -> B::F {
+    b.fadd(
+        b.fadd(b.fmul(r, b.fsplat(wr)), b.fmul(g, b.fsplat(wg))),
+        b.fmul(bl, b.fsplat(wb)),
+    )
 }
 
 /// Which of the `need` lanes of the vector at `(x, y)` are anti-aliasing in
@@ -274,16 +281,19 @@ fn anti_aliased<B: Backend, L: Layout>(
 ) -> u32 {
     let (w, h) = (p.width, p.height);
     let (va, vb) = (L::view(pair.a), L::view(pair.b));
-    let scalar = |lanes: u32, first_a: bool| {
+    let in_a = |lanes: u32| {
         let mut aa = 0;
         for lane in set_lanes(lanes) {
-            let (px, board) = (x + lane, p.checkerboard);
-            let hit = if first_a {
-                antialiased(va, vb, px, y, w, h, board) || antialiased(vb, va, px, y, w, h, board)
-            } else {
-                antialiased(vb, va, px, y, w, h, board)
-            };
-            if hit {
+            if antialiased(va, vb, x + lane, y, w, h, p.checkerboard) {
+                aa |= 1 << lane;
+            }
+        }
+        aa
+    };
+    let in_b = |lanes: u32| {
+        let mut aa = 0;
+        for lane in set_lanes(lanes) {
+            if antialiased(vb, va, x + lane, y, w, h, p.checkerboard) {
                 aa |= 1 << lane;
             }
         }
@@ -295,9 +305,10 @@ fn anti_aliased<B: Backend, L: Layout>(
     // leaves the first and last column (whose neighbourhood is clipped) to
     // the scalar code.
     let i = y * w + x;
-    let fits = y >= 1 && i + w + B::LANES < w * h && i > w && x + B::LANES <= w;
+    let fits = i > w && i + w + B::LANES < w * h && x + B::LANES <= w;
     if !fits {
-        return scalar(need, true);
+        let aa = in_a(need);
+        return aa | in_b(need & !aa);
     }
     let mut edges = 0;
     if x == 0 {
@@ -306,24 +317,37 @@ fn anti_aliased<B: Backend, L: Layout>(
     if x + B::LANES == w {
         edges |= 1 << (B::LANES - 1);
     }
-    let mut aa = scalar(need & edges, true);
+    let mut aa = in_a(need & edges);
+    aa |= in_b(need & edges & !aa);
     let need = need & !edges;
-
-    let in_a = match extremes::<B, L>(b, pair.a, p, i, ca, need) {
-        Some(e) => siblings::<B, L>(b, pair, p, x, y, e, scratch),
-        None => scalar(need, true),
-    };
-    aa |= in_a;
-    let rest = need & !in_a;
-    if rest == 0 {
+    if need == 0 {
         return aa;
     }
+
+    // Which pixels around the lanes have many siblings, in each image and
+    // in both. A centre with three equal neighbours has at least three
+    // zero brightness deltas, so it is not anti-aliasing in that image: in
+    // flat areas this spares the whole brightness scan.
+    let sa = scratch.a.around::<B, L>(b, pair.a, p, x, y);
+    let sb = scratch.b.around::<B, L>(b, pair.b, p, x, y);
+    let both = [sa[0] & sb[0], sa[1] & sb[1], sa[2] & sb[2]];
+
+    let need_a = need & !(sa[1] >> 1);
+    if need_a != 0 {
+        aa |= match extremes::<B, L>(b, pair.a, p, i, ca, need_a) {
+            Some(e) => siblings::<B>(b, &e, &both),
+            None => in_a(need_a),
+        };
+    }
     // pixelmatch asks about the second image only when the first said no.
-    let in_b = match extremes::<B, L>(b, pair.b, p, i, cb, rest) {
-        Some(e) => siblings::<B, L>(b, pair, p, x, y, e, scratch),
-        None => scalar(rest, false),
-    };
-    aa | in_b
+    let need_b = need & !aa & !(sb[1] >> 1);
+    if need_b != 0 {
+        aa |= match extremes::<B, L>(b, pair.b, p, i, cb, need_b) {
+            Some(e) => siblings::<B>(b, &e, &both),
+            None => in_b(need_b),
+        };
+    }
+    aa
 }
 
 /// The outcome of the brightness scan for each lane: which lanes have both
@@ -353,11 +377,10 @@ fn extremes<B: Backend, L: Layout>(
         b.channel(c, L::G_SHIFT),
         b.channel(c, L::B_SHIFT),
     );
-    let k = |v| b.fsplat(v);
-    let zero = k(0.0);
+    let zero = b.fsplat(0.0);
     let mut zeroes = [zero; 2];
     let (mut min, mut max) = ([zero; 2], [zero; 2]);
-    let (mut min_at, mut max_at) = ([k(-1.0); 2], [k(-1.0); 2]);
+    let (mut min_at, mut max_at) = ([b.fsplat(-1.0); 2], [b.fsplat(-1.0); 2]);
     let alpha = b.splat(ALPHA);
     let mut translucent = 0;
 
@@ -370,12 +393,9 @@ fn extremes<B: Backend, L: Layout>(
         let dr = b.widen(b.sub(cr, b.channel(n, L::R_SHIFT)));
         let dg = b.widen(b.sub(cg, b.channel(n, L::G_SHIFT)));
         let db = b.widen(b.sub(cbl, b.channel(n, L::B_SHIFT)));
-        let at = k(d as f64);
+        let at = b.fsplat(d as f64);
         for h in 0..2 {
-            let delta = b.fadd(
-                b.fadd(b.fmul(dr[h], k(Y_R)), b.fmul(dg[h], k(Y_G))),
-                b.fmul(db[h], k(Y_B)),
-            );
+            let delta = weigh_add(b, dr[h], Y_R, dg[h], Y_G, db[h], Y_B);
             // The three cases of pixelmatch's if / else if chain exclude
             // each other on their own: 0 is never below the minimum (at
             // most 0) nor above the maximum (at least 0).
@@ -395,7 +415,7 @@ fn extremes<B: Backend, L: Layout>(
     let half = B::LANES / 2;
     let mut candidates = 0;
     for h in 0..2 {
-        let few_equal = b.fle(zeroes[h], k(2.0));
+        let few_equal = b.fle(zeroes[h], b.fsplat(2.0));
         let both = b.mand(b.flt(min[h], zero), b.fgt(max[h], zero));
         candidates |= b.bits(b.mand(few_equal, both)) << (h * half);
     }
@@ -408,21 +428,15 @@ fn extremes<B: Backend, L: Layout>(
 
 /// The sibling test of pixelmatch's `antialiased` for the candidate lanes:
 /// a lane is anti-aliasing when its darkest or its brightest neighbour has
-/// three or more equal neighbours in both images.
+/// three or more equal neighbours in both images. `both[r]` holds that
+/// property for row `y - 1 + r`, bit `k` for column `x - 1 + k`.
 #[inline(always)]
-fn siblings<B: Backend, L: Layout>(
-    b: B,
-    pair: &Pair<'_>,
-    p: &Params,
-    x: usize,
-    y: usize,
-    e: Extremes<B::F>,
-    scratch: &mut Scratch,
-) -> u32 {
+fn siblings<B: Backend>(b: B, e: &Extremes<B::F>, both: &[u32; 3]) -> u32 {
     if e.candidates == 0 {
         return 0;
     }
     let half = B::LANES / 2;
+    let lanes = lane_bits(0..B::LANES);
     let mut aa = 0;
     for (d, &(dx, dy)) in NEIGHBOURS.iter().enumerate() {
         let at = b.fsplat(d as f64);
@@ -432,18 +446,11 @@ fn siblings<B: Backend, L: Layout>(
             pick |= b.bits(b.feq(e.max_at[h], at)) << (h * half);
         }
         pick &= e.candidates;
-        if pick == 0 {
-            continue;
+        if pick != 0 {
+            // Lane j's neighbour is column x + j + dx: bit j + dx + 1.
+            let sib = (both[(dy + 1) as usize] >> (dx + 1)) & lanes;
+            aa |= pick & sib;
         }
-        // The neighbours of the lanes, clipped to the row: the lanes whose
-        // neighbour falls off the row are edge lanes, never candidates.
-        let nx = x as isize + dx;
-        let ny = (y as isize + dy) as usize;
-        let (from, skip) = if nx < 0 { (0, 1) } else { (nx as usize, 0) };
-        let n = (B::LANES - skip).min(p.width - from);
-        let both = scratch.a.bits::<B, L>(b, pair.a, p, from, ny, n)
-            & scratch.b.bits::<B, L>(b, pair.b, p, from, ny, n);
-        aa |= pick & (both << skip);
     }
     aa
 }
@@ -475,6 +482,27 @@ struct Slot {
 }
 
 impl SiblingRows {
+    /// Bits for rows `y - 1` to `y + 1`, columns `x - 1` to `x + LANES`
+    /// (bit `k` for column `x - 1 + k`; columns off the row read as 0).
+    /// Row `y` must not be the first or the last.
+    #[inline(always)]
+    fn around<B: Backend, L: Layout>(
+        &mut self,
+        b: B,
+        img: &[u8],
+        p: &Params,
+        x: usize,
+        y: usize,
+    ) -> [u32; 3] {
+        let (from, skip) = if x == 0 { (0, 1) } else { (x - 1, 0) };
+        let n = (B::LANES + 2 - skip).min(p.width - from);
+        [
+            self.bits::<B, L>(b, img, p, from, y - 1, n) << skip,
+            self.bits::<B, L>(b, img, p, from, y, n) << skip,
+            self.bits::<B, L>(b, img, p, from, y + 1, n) << skip,
+        ]
+    }
+
     /// Bits for the `n` pixels from `(x, y)` on (all in one row): set when
     /// the pixel has many siblings in `img`.
     #[inline(always)]
