@@ -127,14 +127,6 @@ impl Kernel {
         }
     }
 
-    /// The kernel `Auto` stands for on this processor.
-    pub fn resolve(self) -> Kernel {
-        match self {
-            Kernel::Auto => simd::Vector::best().map_or(Kernel::Scalar, |v| v.kernel()),
-            k => k,
-        }
-    }
-
     /// The lower-case name, as the command line takes it.
     pub fn name(self) -> &'static str {
         match self {
@@ -361,7 +353,12 @@ pub fn decide(
 /// Checks that two frames can be compared.
 fn check_pair(a: &FrameRef<'_>, b: &FrameRef<'_>) -> Result<(), DiffError> {
     for (which, f) in [("first", a), ("second", b)] {
-        let expected = f.width as usize * f.height as usize * 4;
+        // Sizes whose byte count does not fit in memory cannot match a
+        // buffer either.
+        let expected = (f.width as usize)
+            .checked_mul(f.height as usize)
+            .and_then(|n| n.checked_mul(4))
+            .unwrap_or(usize::MAX);
         if f.data.len() != expected {
             return Err(DiffError::BufferSize {
                 which,
@@ -474,4 +471,112 @@ fn run_all<I: Send, R: Send>(tasks: Vec<I>, work: impl Fn(I) -> R + Sync) -> Vec
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> (Frame, Frame) {
+        let a = Frame::filled(20, 10, 0xFFFFFF);
+        let mut px = a.data().to_vec();
+        for x in 3..6 {
+            px[(4 * 20 + x) * 4..(4 * 20 + x) * 4 + 3].fill(0);
+        }
+        (a, Frame::from_bgrx(20, 10, px).unwrap())
+    }
+
+    #[test]
+    fn a_short_buffer_is_an_error_not_a_panic() {
+        let data = vec![0u8; 10];
+        let short = FrameRef {
+            width: 4,
+            height: 4,
+            layout: PixelLayout::Rgba,
+            data: &data,
+        };
+        let err = compare(short, short, &Options::default()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DiffError::BufferSize {
+                    expected: 64,
+                    found: 10,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let huge = FrameRef {
+            width: u32::MAX,
+            height: u32::MAX,
+            ..short
+        };
+        assert!(compare(huge, huge, &Options::default()).is_err());
+    }
+
+    #[test]
+    fn options_out_of_range_are_refused() {
+        let (a, b) = pair();
+        for (threshold, alpha) in [(1.5, 0.1), (-0.1, 0.1), (f64::NAN, 0.1), (0.1, 2.0)] {
+            let o = Options {
+                threshold,
+                alpha,
+                ..Options::default()
+            };
+            let err = compare(a.as_ref(), b.as_ref(), &o).unwrap_err();
+            assert!(matches!(err, DiffError::BadOption { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn region_and_masks_choose_the_judged_pixels() {
+        let (a, b) = pair();
+        let c = compare(a.as_ref(), b.as_ref(), &Options::default()).unwrap();
+        assert_eq!((c.differing, c.compared), (3, 200));
+        assert_eq!(c.boxes, [Rect::new(3, 4, 3, 1)]);
+
+        let masked = Options {
+            masks: vec![Rect::new(4, 0, 1, 10)],
+            ..Options::default()
+        };
+        let c = compare(a.as_ref(), b.as_ref(), &masked).unwrap();
+        assert_eq!((c.differing, c.compared), (2, 190));
+
+        let elsewhere = Options {
+            region: Some(Rect::new(10, 0, 10, 10)),
+            ..Options::default()
+        };
+        let c = compare(a.as_ref(), b.as_ref(), &elsewhere).unwrap();
+        assert_eq!((c.differing, c.compared), (0, 100));
+        assert!(c.boxes.is_empty());
+    }
+
+    #[test]
+    fn decide_answers_like_compare() {
+        let (a, b) = pair();
+        let o = Options::default();
+        let decide = |t| decide(a.as_ref(), b.as_ref(), &o, t).unwrap();
+        assert_eq!(decide(Tolerance::Pixels(3)), Decision::Match);
+        assert_eq!(decide(Tolerance::Pixels(2)), Decision::Mismatch);
+        assert_eq!(decide(Tolerance::Ratio(0.015)), Decision::Match);
+        assert_eq!(decide(Tolerance::Ratio(0.01)), Decision::Mismatch);
+    }
+
+    #[test]
+    fn the_diff_image_covers_the_whole_frame_on_every_thread_count() {
+        let (a, b) = pair();
+        let one = compare_with_image(a.as_ref(), b.as_ref(), &Options::default()).unwrap();
+        let o = Options {
+            threads: 3,
+            region: Some(Rect::new(0, 2, 20, 8)),
+            ..Options::default()
+        };
+        let three = compare_with_image(a.as_ref(), b.as_ref(), &o).unwrap();
+        assert_eq!(one.1, three.1);
+        assert_eq!(
+            one.1.data()[(4 * 20 + 3) * 4..(4 * 20 + 3) * 4 + 4],
+            [255, 0, 0, 255]
+        );
+    }
 }

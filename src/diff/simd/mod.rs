@@ -15,7 +15,6 @@
 
 use std::ops::{ControlFlow, Range};
 
-use super::Kernel;
 use super::kernel::{Pair, Params};
 use super::metric::Layout;
 use super::sink::Sink;
@@ -103,15 +102,6 @@ impl Vector {
             return Some(Vector::Avx512(t));
         }
         None
-    }
-
-    pub fn kernel(&self) -> Kernel {
-        match *self {
-            #[cfg(target_arch = "x86_64")]
-            Vector::Avx2(_) => Kernel::Avx2,
-            #[cfg(target_arch = "x86_64")]
-            Vector::Avx512(_) => Kernel::Avx512,
-        }
     }
 
     /// Compares the `spans` of row `y` of two frames of layout `L`.
