@@ -173,6 +173,8 @@ struct Report<'a> {
     min_ssim: Option<f64>,
 }
 
+/// Compares the two images; `Mismatch` when they differ beyond the
+/// tolerance (or below `--min-ssim`).
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if args.kernel != Kernel::Auto && !args.kernel.is_available() {
         bail!(
