@@ -13,6 +13,7 @@
 //! the diff whether a checkpoint holds. The diff knows nothing of files or
 //! X, the format nothing of X or diffs.
 
+pub mod diff;
 pub mod format;
 pub mod frame;
 pub mod input;
