@@ -3,8 +3,12 @@
 
 use clap::Subcommand;
 
+pub mod assemble;
 pub mod completions;
+pub mod describe;
 pub mod man;
+pub mod repair;
+pub mod show;
 
 /// What a subcommand found, when it ran to the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +32,9 @@ pub struct EnvironmentError(pub anyhow::Error);
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Show(show::Args),
+    Repair(repair::Args),
+    Assemble(assemble::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -35,6 +42,9 @@ pub enum Command {
 impl Command {
     pub fn run(self) -> anyhow::Result<Outcome> {
         match self {
+            Command::Show(args) => show::run(args),
+            Command::Repair(args) => repair::run(args),
+            Command::Assemble(args) => assemble::run(args),
             Command::Completions(args) => completions::run(args),
             Command::Man(args) => man::run(args),
         }

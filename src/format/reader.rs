@@ -140,7 +140,7 @@ impl<R: Read + Seek> Reader<R> {
                 None => {
                     let s = scan::scan(&mut src, file_len, &mut |_| {})?;
                     if let Some(e) = &s.recovery.stopped_by {
-                        log::warn!(
+                        log::info!(
                             "the file has no trailer; kept everything before offset {}: {e}",
                             s.recovery.valid_up_to
                         );
