@@ -79,7 +79,10 @@ fn bad_files_are_made_from_the_good_one() {
     // file, whatever the codec of the day writes.
     let good = fs::read(bad("good.traj")).unwrap();
     for (name, bytes) in make_bad_files(&good) {
-        assert!(fs::read(bad(name)).unwrap() == bytes, "{name} differs from its recipe");
+        assert!(
+            fs::read(bad(name)).unwrap() == bytes,
+            "{name} differs from its recipe"
+        );
     }
 }
 
@@ -136,7 +139,10 @@ fn a_flipped_bit_in_the_index_fails_the_open_naming_its_offset() {
     let err = Reader::open(&bad("bit-flipped-index.traj")).err().unwrap();
     let msg = err.to_string();
     assert!(matches!(err, Error::Trailer { .. }), "{msg}");
-    assert!(msg.contains(&format!("the INDX record at offset {index} is damaged")), "{msg}");
+    assert!(
+        msg.contains(&format!("the INDX record at offset {index} is damaged")),
+        "{msg}"
+    );
     assert!(msg.contains("trajectory repair"), "{msg}");
 }
 
@@ -156,8 +162,14 @@ fn a_future_version_is_refused_naming_both_versions() {
     let err = Reader::open(&bad("future-version.traj")).err().unwrap();
     assert!(matches!(err, Error::Version { major: 2, minor: 0 }));
     let msg = err.to_string();
-    assert!(msg.starts_with("the file is format version 2.0, this trajectory"), "{msg}");
-    assert!(msg.contains("reads version 1.x (§8): install a newer trajectory"), "{msg}");
+    assert!(
+        msg.starts_with("the file is format version 2.0, this trajectory"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("reads version 1.x (§8): install a newer trajectory"),
+        "{msg}"
+    );
 }
 
 #[test]

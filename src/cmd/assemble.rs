@@ -90,8 +90,37 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .with_context(|| format!("cannot write {}", args.output.display()))?;
 
     let bar = progress_bar(spec.steps.len() as u64, "assembling");
-    let mut first = first;
-    for (i, s) in spec.steps.into_iter().enumerate() {
+    let written = write_steps(&mut w, base, spec.steps, first, &bar);
+    bar.finish_and_clear();
+    if let Err(e) = written {
+        // Nothing of a half-assembled file is worth recovering.
+        let _ = w.abandon();
+        return Err(e);
+    }
+    let summary = w
+        .finish()
+        .with_context(|| format!("cannot finish {}", args.output.display()))?;
+    println!(
+        "wrote {}: {} steps, {} frames stored ({} keyframes) for {} screens, {}",
+        summary.path.display(),
+        summary.steps,
+        summary.frames,
+        summary.keyframes,
+        summary.frames_pushed,
+        describe::bytes(summary.bytes)
+    );
+    Ok(Outcome::Success)
+}
+
+/// Pushes each step's screen and the step itself.
+fn write_steps(
+    w: &mut Writer,
+    base: &Path,
+    steps: Vec<StepSpec>,
+    mut first: Option<Frame>,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<()> {
+    for (i, s) in steps.into_iter().enumerate() {
         let frame = match first.take() {
             Some(f) => f,
             None => load(base, &s.frame, i)?,
@@ -112,20 +141,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             .with_context(|| format!("step {i}: cannot write it"))?;
         bar.inc(1);
     }
-    bar.finish_and_clear();
-    let summary = w
-        .finish()
-        .with_context(|| format!("cannot finish {}", args.output.display()))?;
-    println!(
-        "wrote {}: {} steps, {} frames stored ({} keyframes) for {} screens, {}",
-        summary.path.display(),
-        summary.steps,
-        summary.frames,
-        summary.keyframes,
-        summary.frames_pushed,
-        describe::bytes(summary.bytes)
-    );
-    Ok(Outcome::Success)
+    Ok(())
 }
 
 fn load(base: &Path, png: &Path, step: usize) -> anyhow::Result<Frame> {

@@ -60,7 +60,7 @@ pub fn keyboard(k: &KeyboardLayout) -> String {
 
 /// `500 ms`, or `10 s` for whole seconds.
 fn millis(ms: u64) -> String {
-    if ms >= 1000 && ms % 1000 == 0 {
+    if ms >= 1000 && ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{ms} ms")

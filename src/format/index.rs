@@ -133,7 +133,7 @@ fn decode_index(payload: &[u8], index_offset: u64) -> Result<Index, Error> {
         tag: Tag::INDEX,
         problem,
     };
-    if p.frames.len() % FRAME_ENTRY_LEN != 0 {
+    if !p.frames.len().is_multiple_of(FRAME_ENTRY_LEN) {
         return Err(malformed(format!(
             "its frame table has {} bytes, not a multiple of {FRAME_ENTRY_LEN} (§4.4)",
             p.frames.len()

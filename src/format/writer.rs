@@ -297,6 +297,17 @@ impl Writer {
         })
     }
 
+    /// Stops writing and deletes the partial file, for a file that is not
+    /// wanted after all (nothing worth recovering was written).
+    ///
+    /// # Errors
+    /// When the partial file cannot be deleted.
+    pub fn abandon(self) -> Result<(), Error> {
+        drop(self.file);
+        std::fs::remove_file(&self.partial)
+            .map_err(Error::io(format!("deleting {}", self.partial.display())))
+    }
+
     fn check_usable(&self) -> Result<(), Error> {
         match self.failed {
             Some(_) => Err(self.failed_error()),
