@@ -200,6 +200,21 @@ fn repair_drops_data_after_damage_only_when_told() {
 }
 
 #[test]
+fn repair_rebuilds_a_damaged_index_from_the_records() {
+    for name in ["bit-flipped-index.traj", "huge-length.traj"] {
+        let (_dir, path) = temp_file(name);
+        fs::copy(fixtures().join("bad").join(name), &path).unwrap();
+        let out = trajectory(&["repair", s(&path)]);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        let mut r = Reader::open(&path).unwrap();
+        assert_eq!(r.steps().len(), 6, "{name}");
+        for id in 0..r.frame_count() {
+            r.frame(id).unwrap();
+        }
+    }
+}
+
+#[test]
 fn assemble_builds_a_file_from_json_and_pngs() {
     let (dir, out_path) = temp_file("built.traj");
     for i in 0..3 {

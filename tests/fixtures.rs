@@ -26,7 +26,9 @@ fn the_minimal_fixture_is_xcalc_adding_two_numbers() {
 fn the_full_fixture_has_every_action_kind_variables_overrides_and_masks() {
     let r = Reader::open(&common::fixtures().join("full.traj")).unwrap();
     let kinds: BTreeSet<&str> = r.steps().iter().map(|s| s.action.kind()).collect();
-    let all = ["click", "drag", "key", "move", "press", "release", "scroll", "type", "wait"];
+    let all = [
+        "click", "drag", "key", "move", "press", "release", "scroll", "type", "wait",
+    ];
     assert_eq!(kinds, all.into_iter().collect());
     assert_eq!(r.header().variables, ["COMMAND"]);
     assert!(r.steps().iter().any(|s| s.action
@@ -34,6 +36,13 @@ fn the_full_fixture_has_every_action_kind_variables_overrides_and_masks() {
             text: Text::Variable("COMMAND".into())
         }));
     assert_eq!(r.header().proposed_masks.len(), 1);
-    let overridden = r.steps().iter().filter(|s| !s.checkpoint.is_empty()).count();
-    assert!(overridden >= 5, "{overridden} steps override checkpoint settings");
+    let overridden = r
+        .steps()
+        .iter()
+        .filter(|s| !s.checkpoint.is_empty())
+        .count();
+    assert!(
+        overridden >= 5,
+        "{overridden} steps override checkpoint settings"
+    );
 }

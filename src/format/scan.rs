@@ -5,7 +5,7 @@
 use std::io::{Read, Seek};
 
 use super::Error;
-use super::index::FrameEntry;
+use super::index::{FrameEntry, TAIL_RECORD_LEN};
 use super::payload::{decode_header, decode_step, parse_frame_prefix};
 use super::record::{self, FILE_HEAD_LEN, Tag, Version};
 use crate::model::{Header, Step};
@@ -86,7 +86,7 @@ pub fn scan<R: Read + Seek>(
     let (header, header_offset) = state.header.ok_or(Error::NoHeader { scanned_to: offset })?;
     let interrupted = match &stopped_by {
         None | Some(Error::Truncated { .. }) => true,
-        Some(_) => only_zeros(src, offset, file_len)?,
+        Some(_) => only_zeros(src, offset, file_len)? || only_index_lost(src, offset, file_len)?,
     };
     Ok(Scanned {
         version,
@@ -180,6 +180,21 @@ impl State {
         }
         Ok(())
     }
+}
+
+/// Whether the scan stopped at the index of a finished file: the file ends
+/// in a sound tail record pointing at `stop`. Then only the trailer is
+/// damaged, and a repair that rebuilds it loses nothing.
+fn only_index_lost<R: Read + Seek>(src: &mut R, stop: u64, file_len: u64) -> Result<bool, Error> {
+    let Some(tail) = file_len.checked_sub(TAIL_RECORD_LEN).filter(|&t| t > stop) else {
+        return Ok(false);
+    };
+    let mut buf = Vec::new();
+    Ok(match record::read(src, tail, file_len, &mut buf) {
+        Ok(head) => head.tag == Tag::TAIL && buf[..] == stop.to_le_bytes(),
+        Err(Error::Io { doing, source }) => return Err(Error::Io { doing, source }),
+        Err(_) => false,
+    })
 }
 
 /// Whether every byte from `from` to `to` is zero: what a file system may
