@@ -163,5 +163,20 @@ fn bench_open(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_open);
+/// What storing identical screens once costs per pushed frame: hashing its
+/// pixels (xxh3-128 over BGRX with the spare byte normalized).
+fn bench_dedup_hash(c: &mut Criterion) {
+    let data = noise(1920, 1080, 7);
+    let mut group = c.benchmark_group("dedup");
+    group.throughput(criterion::Throughput::Bytes(data.len() as u64));
+    for layout in [PixelLayout::Bgrx, PixelLayout::Rgba] {
+        let frame = FrameRef::new(1920, 1080, layout, &data).unwrap();
+        group.bench_function(format!("hash/1080p/{layout:?}"), |b| {
+            b.iter(|| black_box(trajectory::format::frame_hash(frame)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_dedup_hash, bench_open);
 criterion_main!(benches);

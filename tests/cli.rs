@@ -208,6 +208,14 @@ fn repair_rebuilds_a_damaged_index_from_the_records() {
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
         let mut r = Reader::open(&path).unwrap();
         assert_eq!(r.steps().len(), 6, "{name}");
+        let good = fs::metadata(fixtures().join("bad/good.traj"))
+            .unwrap()
+            .len();
+        assert_eq!(
+            fs::metadata(&path).unwrap().len(),
+            good,
+            "{name}: the old index is not kept"
+        );
         for id in 0..r.frame_count() {
             r.frame(id).unwrap();
         }

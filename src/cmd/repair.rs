@@ -102,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
     let temp = temp_path(&target);
     let _ = fs::remove_file(&temp);
-    let bar = progress_bar(r.valid_up_to, "copying records");
+    let bar = progress_bar(scanned.body_end, "copying records");
     let written = format::write_recovered(input, &scanned, &temp, &mut |n| bar.set_position(n))
         .with_context(|| format!("cannot repair {}", input.display()));
     bar.finish_and_clear();

@@ -26,7 +26,8 @@ pub fn scan_file(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Scanned, 
 }
 
 /// Writes a new file at `dst` (which must not exist) holding the records of
-/// `src` that `scanned` found sound, followed by a trailer, and syncs it.
+/// `src` that `scanned` found sound, except an old trailer, followed by a
+/// new trailer, and syncs it.
 /// `progress` is told how many bytes were copied. Returns the new file's
 /// length.
 ///
@@ -38,7 +39,8 @@ pub fn write_recovered(
     dst: &Path,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, Error> {
-    let keep = scanned.recovery.valid_up_to;
+    // An old trailer, sound or not, is replaced rather than kept.
+    let keep = scanned.body_end;
     let mut input = File::open(src).map_err(Error::io("opening the file to copy"))?;
     let mut out = OpenOptions::new()
         .write(true)

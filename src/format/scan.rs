@@ -43,6 +43,9 @@ pub struct Scanned {
     pub steps: Vec<Step>,
     /// Whether the file also has a trailer (a tail record as its last).
     pub has_trailer: bool,
+    /// End of the last sound record that is not part of a trailer: what a
+    /// repaired file keeps before its new trailer.
+    pub body_end: u64,
     pub recovery: Recovery,
 }
 
@@ -63,6 +66,7 @@ pub fn scan<R: Read + Seek>(
     let mut offset = FILE_HEAD_LEN;
     let mut buf = Vec::new();
     let mut last_tag = None;
+    let mut body_end = offset;
     let mut stopped_by = None;
     while offset < file_len {
         let head = match record::read(src, offset, file_len, &mut buf) {
@@ -79,6 +83,9 @@ pub fn scan<R: Read + Seek>(
         }
         last_tag = Some(head.tag);
         offset = head.end(offset);
+        if head.tag != Tag::INDEX && head.tag != Tag::TAIL {
+            body_end = offset;
+        }
         progress(offset);
     }
     progress(file_len);
@@ -95,6 +102,7 @@ pub fn scan<R: Read + Seek>(
         frames: state.frames,
         steps: state.steps,
         has_trailer: stopped_by.is_none() && last_tag == Some(Tag::TAIL),
+        body_end,
         recovery: Recovery {
             valid_up_to: offset,
             file_len,
