@@ -76,14 +76,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         export_one(&mut file, path, step, out)?;
     } else if let Some(dir) = &args.frames {
         export_all(&mut file, path, dir)?;
-    } else if args.json {
-        let doc = JsonDoc::new(path, &file);
-        let mut out = io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
     } else {
-        let mut out = io::stdout().lock();
-        print_text(&mut out, path, &file)?;
+        // Stdout flushes at every newline; a table of many steps would be
+        // one write per line.
+        let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+        if args.json {
+            serde_json::to_writer_pretty(&mut out, &JsonDoc::new(path, &file))?;
+            writeln!(out)?;
+        } else {
+            print_text(&mut out, path, &file)?;
+        }
+        out.flush()?;
     }
     Ok(Outcome::Success)
 }
