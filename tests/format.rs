@@ -107,6 +107,24 @@ fn the_writer_refuses_what_would_make_a_bad_file() {
         err.to_string(),
         "the frame is 16x24, the trajectory's screen is 32x24x24"
     );
+    let short = vec![0u8; 10];
+    let bad = FrameRef {
+        width: 32,
+        height: 24,
+        layout: PixelLayout::Bgrx,
+        data: &short,
+    };
+    let err = w.push_frame(bad).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::FrameBuffer {
+                expected: 3072,
+                found: 10
+            }
+        ),
+        "{err}"
+    );
     let err = w.push_step(&step(0)).unwrap_err();
     assert!(
         matches!(

@@ -147,6 +147,12 @@ pub enum Error {
         screen: ScreenGeometry,
     },
 
+    /// A frame pushed to the writer has a buffer of the wrong length.
+    #[error(
+        "the frame's buffer has {found} bytes, a frame of the trajectory's screen has {expected}"
+    )]
+    FrameBuffer { expected: usize, found: usize },
+
     /// A replacement header changes the screen after frames were written.
     #[error(
         "a new header may not change the screen from {old} to {new}: the frames are coded for {old}"

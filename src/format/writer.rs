@@ -162,7 +162,8 @@ impl Writer {
     /// returned.
     ///
     /// # Errors
-    /// When the frame is not of the header's size, or the write fails.
+    /// When the frame is not of the header's size (or its buffer not of its
+    /// size), or the write fails.
     ///
     /// # Panics
     /// When the frame codec breaks its contract by coding a first frame
@@ -175,6 +176,14 @@ impl Writer {
                 width: frame.width,
                 height: frame.height,
                 screen,
+            });
+        }
+        // FrameRef's fields are public: its buffer may not match its size.
+        let expected = screen.width as usize * screen.height as usize * 4;
+        if frame.data.len() != expected {
+            return Err(Error::FrameBuffer {
+                expected,
+                found: frame.data.len(),
             });
         }
         self.frames_pushed += 1;
