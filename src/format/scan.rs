@@ -129,6 +129,11 @@ impl State {
             tag,
             problem,
         };
+        if self.header.is_none() && tag != Tag::HEAD {
+            return Err(malformed(
+                "it is the first record, and the first record must be a HEAD (§4.1)".into(),
+            ));
+        }
         match tag {
             Tag::HEAD => {
                 let header = decode_header(payload, offset)?;
@@ -144,9 +149,6 @@ impl State {
                 self.header = Some((header, offset));
             }
             Tag::FRAME => {
-                if self.header.is_none() {
-                    return Err(malformed("it comes before any header record (§4.2)".into()));
-                }
                 let (id, key) = parse_frame_prefix(payload, offset)?;
                 let expected = self.frames.len();
                 if id as usize != expected || u32::try_from(expected).is_err() {
