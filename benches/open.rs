@@ -39,6 +39,8 @@ fn click(i: usize, frame: u32) -> Step {
             count: 1,
             x: (i % 1920) as i32,
             y: (i % 1080) as i32,
+            interval_us: 0,
+            modifiers: vec![],
         },
         frame,
         checkpoint: CheckpointOverride::default(),

@@ -290,35 +290,59 @@ fn rect() -> impl Strategy<Value = Rect> {
         .prop_map(|(x, y, w, h)| Rect::new(x, y, w, h))
 }
 
+fn modifiers() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(
+        prop::sample::select(vec!["ctrl", "shift", "alt", "super"]),
+        0..3,
+    )
+    .prop_map(|m| m.into_iter().map(String::from).collect())
+}
+
 fn action() -> impl Strategy<Value = Action> {
     let button = (1u8..10).prop_map(Button);
     let point = (any::<i32>(), any::<i32>());
     prop_oneof![
         point.prop_map(|(x, y)| Action::Move { x, y }),
-        (button.clone(), point).prop_map(|(button, (x, y))| Action::Press { button, x, y }),
-        (button.clone(), point).prop_map(|(button, (x, y))| Action::Release { button, x, y }),
-        (button.clone(), 1u8..4, point).prop_map(|(button, count, (x, y))| Action::Click {
-            button,
-            count,
-            x,
-            y
+        (button.clone(), point, modifiers()).prop_map(|(button, (x, y), modifiers)| {
+            Action::Press {
+                button,
+                x,
+                y,
+                modifiers,
+            }
         }),
+        (button.clone(), point).prop_map(|(button, (x, y))| Action::Release { button, x, y }),
+        (button.clone(), 1u8..4, point, any::<u64>(), modifiers()).prop_map(
+            |(button, count, (x, y), interval_us, modifiers)| Action::Click {
+                button,
+                count,
+                x,
+                y,
+                interval_us,
+                modifiers,
+            }
+        ),
         (
             button,
-            prop::collection::vec((any::<i32>(), any::<i32>(), any::<u64>()), 0..6)
+            prop::collection::vec((any::<i32>(), any::<i32>(), any::<u64>()), 0..6),
+            modifiers()
         )
-            .prop_map(|(button, p)| Action::Drag {
+            .prop_map(|(button, p, modifiers)| Action::Drag {
                 button,
                 path: p
                     .into_iter()
                     .map(|(x, y, t_us)| PathPoint { x, y, t_us })
                     .collect(),
+                modifiers,
             }),
-        (any::<i32>(), any::<i32>(), point).prop_map(|(dx, dy, (x, y))| Action::Scroll {
-            dx,
-            dy,
-            x,
-            y
+        (any::<i32>(), any::<i32>(), point, modifiers()).prop_map(|(dx, dy, (x, y), modifiers)| {
+            Action::Scroll {
+                dx,
+                dy,
+                x,
+                y,
+                modifiers,
+            }
         }),
         "[a-z+]{0,12}".prop_map(|keys| Action::Key { keys }),
         ".{0,20}".prop_map(|s| Action::Type {
@@ -498,17 +522,21 @@ proptest! {
 
 #[test]
 fn delta_frames_decode_through_their_keyframe_chain() {
-    // Frames 0 and 3 are keyframes, 1, 2 and 4 depend on the frames before
-    // them. (Today's codec codes every frame whole, so any order decodes;
-    // this checks the chains the index and the reader follow.)
+    // Frames 0 and 3 are keyframes, 1, 2 and 4 deltas that depend on the
+    // frames before them: a fresh encoder starts each chain, so the chains
+    // are the codec's own, not faked flags.
     let (_dir, path) = temp_file("chains.traj");
     let head = rmp_serde::to_vec_named(&header(8, 4)).unwrap();
     let mut bytes = format::record::file_head().to_vec();
     format::record::encode(format::Tag::HEAD, &head, &mut bytes).unwrap();
     let mut enc = trajectory::format::codec::Encoder::new(8, 4);
     for id in 0..5u32 {
+        if id == 3 {
+            enc = trajectory::format::codec::Encoder::new(8, 4);
+        }
         let coded = enc.encode(screen(8, 4, id).as_ref());
         let key = id == 0 || id == 3;
+        assert_eq!(coded.key, key, "frame {id}");
         let mut payload = id.to_le_bytes().to_vec();
         payload.push(u8::from(key));
         payload.extend_from_slice(&coded.payload);

@@ -31,6 +31,8 @@ fn write_minimal(path: &Path) -> Vec<u8> {
             count: 1,
             x: 1,
             y: 0,
+            interval_us: 0,
+            modifiers: vec![],
         },
         frame,
         checkpoint: CheckpointOverride::default(),

@@ -101,11 +101,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .finish()
         .with_context(|| format!("cannot finish {}", args.output.display()))?;
     println!(
-        "wrote {}: {} steps, {} frames stored ({} keyframes) for {} screens, {}",
+        "wrote {}: {} steps, {} frames stored ({}) for {} screens, {}",
         summary.path.display(),
         summary.steps,
         summary.frames,
-        summary.keyframes,
+        describe::count(summary.keyframes as u64, "keyframe"),
         summary.frames_pushed,
         describe::bytes(summary.bytes)
     );

@@ -22,6 +22,15 @@ pub fn bytes(n: u64) -> String {
 }
 
 /// Microseconds as seconds with millisecond precision: `12.345 s`.
+/// `1 keyframe`, `3 keyframes`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 pub fn seconds(us: u64) -> String {
     format!("{}.{:03} s", us / 1_000_000, us % 1_000_000 / 1000)
 }

@@ -5,8 +5,8 @@ use clap::Subcommand;
 
 pub mod assemble;
 pub mod completions;
-pub mod diff;
 pub mod describe;
+pub mod diff;
 pub mod man;
 pub mod repair;
 pub mod show;

@@ -278,9 +278,9 @@ fn print_text(out: &mut impl Write, path: &Path, file: &Reader) -> io::Result<()
         "none".to_string()
     } else {
         format!(
-            "{} stored ({} keyframes), {} ({} raw, {:.1}x smaller)",
+            "{} stored ({}), {} ({} raw, {:.1}x smaller)",
             s.frames,
-            s.keyframes,
+            describe::count(s.keyframes as u64, "keyframe"),
             describe::bytes(s.frame_bytes),
             describe::bytes(s.raw_frame_bytes),
             s.compression_ratio()

@@ -56,7 +56,14 @@ pub fn partial_path(target: &Path) -> PathBuf {
 /// let screen = ScreenGeometry { width: 640, height: 480, depth: 24 };
 /// let mut w = Writer::create("click.traj".as_ref(), &Header::new(screen))?;
 /// let frame = w.push_frame(Frame::filled(640, 480, 0x202020).as_ref())?;
-/// let action = Action::Click { button: Button::LEFT, count: 1, x: 10, y: 20 };
+/// let action = Action::Click {
+///     button: Button::LEFT,
+///     count: 1,
+///     x: 10,
+///     y: 20,
+///     interval_us: 0,
+///     modifiers: vec![],
+/// };
 /// w.push_step(&Step { at_us: 0, action, frame, checkpoint: Default::default() })?;
 /// let summary = w.finish()?;
 /// assert_eq!(summary.steps, 1);

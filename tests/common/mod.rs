@@ -47,6 +47,8 @@ pub fn sample_actions() -> Vec<Action> {
             count: 1,
             x: 10,
             y: 12,
+            interval_us: 0,
+            modifiers: vec![],
         },
         Action::Type {
             text: Text::Literal("hi".into()),
