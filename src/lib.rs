@@ -15,6 +15,7 @@
 
 pub mod format;
 pub mod frame;
+pub mod headless;
 pub mod model;
 pub mod screen;
 
