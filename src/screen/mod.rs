@@ -106,3 +106,16 @@ pub struct Capture<'a> {
     /// `None` for screens that do not run on an X server's clock.
     pub server_time: Option<u32>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn screens_can_move_to_a_capture_thread() {
+        fn send<T: Send>() {}
+        send::<X11Screen>();
+        send::<FakeScreen>();
+        send::<Box<dyn Screen + Send>>();
+    }
+}
