@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::{Capture, Screen, ScreenError};
+use super::{Capture, Screen, ScreenError, changed_box};
 use crate::frame::{Frame, PixelLayout};
 use crate::model::{Rect, ScreenGeometry};
 
@@ -208,25 +208,13 @@ fn to_bgrx(frame: Frame) -> Frame {
     }
 }
 
-/// The box around the pixels that differ between two BGRX frames (the
-/// spare byte ignored); the whole new frame when the sizes differ.
+/// The box around the pixels that differ between two BGRX frames; the
+/// whole new frame when the sizes differ.
 fn difference(old: &Frame, new: &Frame) -> Option<Rect> {
     if (old.width(), old.height()) != (new.width(), new.height()) {
         return Some(Rect::new(0, 0, new.width(), new.height()));
     }
-    let width = new.width() as usize;
-    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-    let pixels = old.data().chunks_exact(4).zip(new.data().chunks_exact(4));
-    for (i, (a, b)) in pixels.enumerate() {
-        if a[..3] != b[..3] {
-            let (x, y) = (i % width, i / width);
-            x0 = x0.min(x);
-            y0 = y0.min(y);
-            x1 = x1.max(x + 1);
-            y1 = y1.max(y + 1);
-        }
-    }
-    (x0 < x1).then(|| Rect::new(x0 as i32, y0 as i32, (x1 - x0) as u32, (y1 - y0) as u32))
+    changed_box(new.width(), old.data(), new.data())
 }
 
 #[cfg(test)]

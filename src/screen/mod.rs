@@ -107,9 +107,39 @@ pub struct Capture<'a> {
     pub server_time: Option<u32>,
 }
 
+/// The box around the pixels that differ between two BGRX images of the
+/// same size, `width` pixels a row (the spare bytes ignored); `None` when
+/// none does. For screens that learn about changes by comparing captures.
+pub(crate) fn changed_box(width: u32, old: &[u8], new: &[u8]) -> Option<Rect> {
+    let width = width as usize;
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    let pixels = old.chunks_exact(4).zip(new.chunks_exact(4));
+    for (i, (a, b)) in pixels.enumerate() {
+        if a[..3] != b[..3] {
+            let (x, y) = (i % width, i / width);
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x + 1);
+            y1 = y1.max(y + 1);
+        }
+    }
+    (x0 < x1).then(|| Rect::new(x0 as i32, y0 as i32, (x1 - x0) as u32, (y1 - y0) as u32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_changed_box_bounds_every_differing_pixel_and_ignores_spare_bytes() {
+        let old = vec![0u8; 5 * 4 * 4];
+        let mut new = old.clone();
+        new[(5 + 1) * 4 + 2] = 1; // (1, 1), red
+        new[(3 * 5 + 3) * 4] = 1; // (3, 3), blue
+        new[(2 * 5 + 4) * 4 + 3] = 1; // (4, 2), spare byte only
+        assert_eq!(changed_box(5, &old, &new), Some(Rect::new(1, 1, 3, 3)));
+        assert_eq!(changed_box(5, &old, &old), None);
+    }
 
     #[test]
     fn screens_can_move_to_a_capture_thread() {

@@ -106,6 +106,7 @@ pub(super) fn create_resources(
             .atom;
         Ok(Ids {
             root,
+            size: (geometry.width, geometry.height),
             damage,
             incoming,
             pending,
