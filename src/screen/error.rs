@@ -86,4 +86,13 @@ pub enum ScreenError {
         #[source]
         source: std::io::Error,
     },
+
+    /// The `xcap` capture failed.
+    #[cfg(feature = "xcap")]
+    #[error("capture through xcap failed while {during}")]
+    Xcap {
+        during: &'static str,
+        #[source]
+        source: Box<xcap::XCapError>,
+    },
 }

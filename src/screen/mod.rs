@@ -51,11 +51,15 @@ mod format;
 pub(crate) mod poll;
 mod shm;
 mod x11;
+#[cfg(feature = "xcap")]
+mod xcap_screen;
 
 pub use environment::{Environment, probe, probe_connection};
 pub use error::ScreenError;
 pub use fake::FakeScreen;
 pub use x11::{CaptureMethod, X11Screen};
+#[cfg(feature = "xcap")]
+pub use xcap_screen::XcapScreen;
 
 /// A screen that can be captured and watched for changes.
 pub trait Screen {
