@@ -81,18 +81,31 @@ fn a_missing_xvfb_names_the_package_to_install() {
 
 #[test]
 fn an_xvfb_that_fails_to_start_shows_what_it_said() {
-    // Xvfb cannot make a screen of depth 32.
     let err = Xvfb::start_with(&XvfbOptions {
-        geometry: ScreenGeometry {
-            width: 64,
-            height: 64,
-            depth: 32,
-        },
+        extra_args: vec!["-no-such-option".into()],
         ..XvfbOptions::default()
     })
     .unwrap_err();
     assert!(matches!(err, HeadlessError::XvfbExited { .. }), "{err}");
-    assert!(err.to_string().contains("Couldn't add screen"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Unrecognized option: -no-such-option"),
+        "{err}"
+    );
+}
+
+#[test]
+fn screens_xvfb_cannot_make_are_refused_before_it_starts() {
+    for (width, height, depth) in [(64, 64, 32), (100_000, 64, 24), (0, 64, 24)] {
+        let geometry = ScreenGeometry {
+            width,
+            height,
+            depth,
+        };
+        let err = Xvfb::start(geometry).unwrap_err();
+        assert!(matches!(err, HeadlessError::BadGeometry { .. }), "{err}");
+        assert!(err.to_string().contains(&geometry.to_string()), "{err}");
+    }
 }
 
 #[test]

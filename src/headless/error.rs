@@ -9,6 +9,13 @@ use x11rb::errors::{ConnectError, ReplyOrIdError};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HeadlessError {
+    /// The screen asked for is one Xvfb should not be asked to make.
+    #[error("cannot start Xvfb with a {geometry} screen: {why}")]
+    BadGeometry {
+        geometry: crate::model::ScreenGeometry,
+        why: &'static str,
+    },
+
     /// The server program is not on `PATH`.
     #[error(
         "cannot start {program}: it is not installed or not on PATH; on Debian and Ubuntu \

@@ -54,14 +54,19 @@ pub use window::MappedWindow;
 
 use process::GroupChild;
 
+/// The largest screen side Xvfb is asked for. The geometry may come from a
+/// trajectory file, and Xvfb allocates the whole framebuffer at once:
+/// 16384 pixels a side (1 GiB at 32 bits a pixel) covers 8K screens.
+pub const MAX_SIDE: u32 = 16384;
+
 /// How much of Xvfb's stderr is kept to explain a failure.
 const STDERR_TAIL: usize = 8 * 1024;
 
 /// How to start Xvfb.
 #[derive(Debug, Clone)]
 pub struct XvfbOptions {
-    /// Size and depth of the screen (`-screen 0 WxHxD`). Depth 24 is the
-    /// one captures support.
+    /// Size and depth of the screen (`-screen 0 WxHxD`), at most
+    /// [`MAX_SIDE`] pixels a side. Depth 24 is the one captures support.
     pub geometry: ScreenGeometry,
     /// Resolution (`-dpi`); Xvfb's own default (100) when `None`.
     pub dpi: Option<u32>,
@@ -130,6 +135,7 @@ impl Xvfb {
     pub fn start_with(options: &XvfbOptions) -> Result<Xvfb, HeadlessError> {
         let program = options.program.to_string_lossy().into_owned();
         let g = options.geometry;
+        check_geometry(g)?;
         let mut command = Command::new(&options.program);
         // -displayfd 1: the server picks a free display and writes its
         // number to our pipe once it accepts connections. -noreset: without
@@ -312,6 +318,20 @@ impl Drop for Xvfb {
             log::warn!("could not stop Xvfb on {}: {err}", self.display);
         }
     }
+}
+
+/// Refuses screens Xvfb cannot make or should not be asked for.
+fn check_geometry(geometry: ScreenGeometry) -> Result<(), HeadlessError> {
+    let why = if geometry.width == 0 || geometry.height == 0 {
+        "width and height must be at least 1"
+    } else if geometry.width > MAX_SIDE || geometry.height > MAX_SIDE {
+        "width and height must be at most 16384"
+    } else if ![8, 15, 16, 24, 30].contains(&geometry.depth) {
+        "the depth must be 8, 15, 16, 24 or 30 (24 is the one captures support)"
+    } else {
+        return Ok(());
+    };
+    Err(HeadlessError::BadGeometry { geometry, why })
 }
 
 enum XvfbFailure {

@@ -1,13 +1,4 @@
-//! A scripted screen for the engines' unit tests.
-//!
-//! A [`FakeScreen`] shows one frame at a time. A test changes it at once
-//! ([`show`](FakeScreen::show), as an application drawing would; a fake
-//! input device can call it when an action is injected) or queues frames
-//! that appear one by one whenever the engine waits for a change
-//! ([`then`](FakeScreen::then)). Clones share the screen, so the test keeps
-//! a handle while the engine owns another. Waiting follows the same rules
-//! as on X: pending changes are returned at once, otherwise the wait blocks
-//! (really, up to its timeout) until a change is shown.
+//! A scripted screen for the engines' unit tests: [`FakeScreen`].
 
 #![forbid(unsafe_code)]
 
@@ -19,7 +10,37 @@ use super::{Capture, Screen, ScreenError, changed_box};
 use crate::frame::{Frame, PixelLayout};
 use crate::model::{Rect, ScreenGeometry};
 
-/// A screen that serves scripted frames. See the [module documentation](self).
+/// A scripted screen for the engines' unit tests.
+///
+/// It shows one frame at a time. A test changes it at once
+/// ([`show`](FakeScreen::show), as an application drawing would; a fake
+/// input device can call it when an action is injected) or queues frames
+/// that appear one by one whenever the engine waits for a change
+/// ([`then`](FakeScreen::then)). Clones share the screen, so the test keeps
+/// a handle while the engine owns another. Waiting follows the rules of
+/// the X11 screen: changes since the last capture are returned at once,
+/// otherwise the wait blocks (really, up to its timeout) until a frame is
+/// shown.
+///
+/// ```
+/// use std::time::Duration;
+/// use trajectory::Frame;
+/// use trajectory::model::Rect;
+/// use trajectory::screen::{FakeScreen, Screen};
+///
+/// let mut screen = FakeScreen::new(Frame::filled(4, 4, 0x000000));
+/// let test = screen.clone();
+/// screen.capture().unwrap();
+///
+/// // The application draws a white pixel at (2, 1).
+/// let mut data = Frame::filled(4, 4, 0x000000).into_data();
+/// data[(4 + 2) * 4..][..3].copy_from_slice(&[0xff; 3]);
+/// test.show(Frame::from_bgrx(4, 4, data).unwrap());
+///
+/// let changed = screen.wait_for_change(Duration::from_secs(1)).unwrap();
+/// assert_eq!(changed, Some(vec![Rect::new(2, 1, 1, 1)]));
+/// assert_eq!(screen.capture().unwrap().frame.data[(4 + 2) * 4], 0xff);
+/// ```
 #[derive(Clone)]
 pub struct FakeScreen {
     shared: Arc<Shared>,
