@@ -16,7 +16,9 @@
 pub mod diff;
 pub mod format;
 pub mod frame;
+pub mod headless;
 pub mod input;
 pub mod model;
+pub mod screen;
 
 pub use frame::{Frame, FrameRef, PixelLayout};
