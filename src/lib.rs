@@ -15,6 +15,7 @@
 
 pub mod format;
 pub mod frame;
+pub mod input;
 pub mod model;
 
 pub use frame::{Frame, FrameRef, PixelLayout};
