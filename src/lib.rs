@@ -17,5 +17,6 @@ pub mod format;
 pub mod frame;
 pub mod input;
 pub mod model;
+pub mod record;
 
 pub use frame::{Frame, FrameRef, PixelLayout};
