@@ -4,7 +4,7 @@
 //!
 //! `cargo bench --bench input_latency` (needs Xvfb). Prints the median,
 //! 90th and 99th percentile and maximum of each, for pointer moves, button
-//! clicks and typed keys. A plain `main`, not criterion: the time measured
+//! clicks, single keys and a short sentence. A plain `main`, not criterion: the time measured
 //! spans two threads and an X server.
 
 #[path = "../tests/xvfb/mod.rs"]
@@ -54,17 +54,35 @@ fn main() {
     }
     report("click (press + release)", &mut call, &mut seen);
 
-    let (mut call, mut seen) = (Vec::new(), Vec::new());
-    for i in 0..ROUNDS {
-        // Alternate a key on the layout with one bound to a spare keycode.
-        let text = if i % 2 == 0 { "a" } else { "€" };
-        let t = Instant::now();
-        input.type_text(text).unwrap();
-        call.push(t.elapsed());
-        wait(&|k, _| matches!(k, EventKind::KeyRelease(_)));
-        seen.push(t.elapsed());
+    // Keys: one on the layout; a sentence with capitals and symbols behind
+    // Shift; and a symbol the US layout lacks, bound to a spare keycode
+    // once and then reused.
+    let cases: [(&str, &str); 3] = [
+        ("key a", "a"),
+        ("text Hello, World!", "Hello, World!"),
+        ("key € (spare keycode)", "€"),
+    ];
+    for (label, text) in cases {
+        let (mut call, mut seen) = (Vec::new(), Vec::new());
+        let presses = text.chars().count();
+        for _ in 0..ROUNDS / 3 {
+            let t = Instant::now();
+            input.type_text(text).unwrap();
+            call.push(t.elapsed());
+            // Every press and release, the modifiers' included.
+            let mut key_events = 0;
+            while key_events < presses * 2 {
+                let e = events
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("the typed keys were not seen within 10 s");
+                if matches!(e.kind, EventKind::KeyPress(_) | EventKind::KeyRelease(_)) {
+                    key_events += 1;
+                }
+            }
+            seen.push(t.elapsed());
+        }
+        report(label, &mut call, &mut seen);
     }
-    report("key (press + release)", &mut call, &mut seen);
 
     println!("listener lag at the end: {:?}", listener.lag());
     let t = Instant::now();

@@ -138,23 +138,55 @@ fn xdotool_pointer_motion_clicks_and_wheel_are_seen_in_order() {
     assert_monotonic(&got);
 }
 
-#[test]
-fn xdotool_typing_through_remapped_keycodes_resolves_to_the_typed_symbols() {
-    let Some(x) = start(&["xdotool"]) else { return };
+/// Starts an xterm at the top left, where the pointer (and with it the
+/// keyboard focus) will be, and waits until it is on screen.
+fn start_xterm(x: &Xvfb, args: &[&str]) -> std::process::Child {
+    let child = x
+        .command("xterm")
+        .args(["-geometry", "80x24+0+0"])
+        .args(args)
+        .spawn()
+        .unwrap();
+    wait_for_a_viewable_window(&x.display);
+    x.run("xdotool", &["mousemove", "100", "100"]);
+    child
+}
+
+/// xdotool types `text` into an xterm as fast as it can; the listener must
+/// see exactly its characters.
+fn xdotool_types_into_xterm(layout: &str, text: &str) {
+    let Some(x) = start(&["xdotool", "xterm", "setxkbmap"]) else {
+        return;
+    };
+    x.run("setxkbmap", &[layout]);
+    let mut xterm = start_xterm(&x, &[]);
     let (listener, events) = Listener::start(Some(&x.display)).unwrap();
 
-    // Capitals, symbols on the shifted level, and ß and € that the US
-    // layout lacks: xdotool binds a spare keycode for each, presses it and
-    // unbinds it, as fast as it can.
-    let text = "Hello, World! ~{}ß€";
     x.run("xdotool", &["type", "--delay", "0", text]);
     let got = collect_until(&events, |got| {
         typed(got).chars().count() == text.chars().count()
     });
     listener.stop().unwrap();
+    let _ = xterm.kill();
+    let _ = xterm.wait();
 
     assert_eq!(typed(&got), text);
     assert_monotonic(&got);
+}
+
+#[test]
+fn xdotool_typing_through_remapped_keycodes_resolves_to_the_typed_symbols() {
+    // Capitals and symbols on the shifted level, and ß and € that the US
+    // layout lacks: xdotool binds a spare keycode for each of those, presses
+    // it and unbinds it again right away.
+    xdotool_types_into_xterm("us", "Hello, World! ~{}ß€");
+}
+
+#[test]
+fn xdotool_typing_on_the_third_level_of_a_german_layout_resolves() {
+    // On a German layout ~ { } € sit behind AltGr (ISO_Level3_Shift), which
+    // the core mapping lists after a copy of the first group.
+    xdotool_types_into_xterm("de", "Hello, World! ~{}ß€ yz");
 }
 
 #[test]
@@ -166,6 +198,14 @@ fn key_combinations_carry_their_modifiers_and_base_keysym() {
     let got = collect_until(&events, |got| typed(got).contains('\n'));
     listener.stop().unwrap();
 
+    let combos: Vec<String> = got
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::KeyPress(k) if !k.keysym.is_modifier() => Some(k.combo().to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(combos, ["ctrl+shift+t", "alt+F4", "Return"]);
     let presses: Vec<(String, String, Vec<Modifier>)> = got
         .iter()
         .filter_map(|e| match &e.kind {
@@ -226,11 +266,15 @@ fn input_from_the_injector_is_seen_by_the_listener() {
     let delete = got
         .iter()
         .find_map(|e| match &e.kind {
-            EventKind::KeyPress(k) if k.keysym == Keysym(0xffff) => Some(k.modifiers.clone()),
+            EventKind::KeyPress(k) if k.keysym == Keysym(0xffff) => Some(k.combo()),
             _ => None,
         })
         .expect("Delete was pressed");
-    assert_eq!(delete, [Modifier::Ctrl, Modifier::Alt]);
+    assert_eq!(
+        delete.to_string(),
+        "ctrl+alt+Delete",
+        "the combination reads back"
+    );
     assert_monotonic(&got);
 }
 
@@ -263,6 +307,19 @@ fn release_all_and_drop_let_go_of_held_keys_and_buttons() {
     );
     drop(input);
     assert_eq!(server_mask(&x.display) & held, KeyButMask::from(0u16));
+}
+
+#[test]
+fn meta_holds_its_modifier_though_xvfb_lists_it_second() {
+    let Some(x) = start(&[]) else { return };
+    let mut input = XTestInjector::connect(Some(&x.display)).unwrap();
+    let mods = KeyButMask::MOD1 | KeyButMask::MOD4;
+
+    input.key_down(Keysym::META_L).unwrap();
+    input.key_down(Keysym::SUPER_L).unwrap();
+    assert_eq!(server_mask(&x.display) & mods, mods);
+    input.release_all().unwrap();
+    assert_eq!(server_mask(&x.display) & mods, KeyButMask::from(0u16));
 }
 
 #[test]
@@ -318,30 +375,29 @@ fn wait_for_a_viewable_window(display: &str) {
     }
 }
 
-#[test]
-fn typed_text_arrives_intact_in_xterm_under_a_german_layout() {
-    let Some(x) = start(&["setxkbmap", "xterm"]) else {
-        return;
-    };
-    x.run("setxkbmap", &["de"]);
-    // Proof that the layout changed: on a German keyboard Y and Z swap.
+/// What [`inject_into_xterm`] found.
+struct Typed {
+    /// What reached the file.
+    file: String,
+    /// What the listener saw typed.
+    seen: String,
+    /// The keysym of keycode 29 (Y on a US keyboard, Z on a German one),
+    /// proof of the layout in effect.
+    keycode_29: Keysym,
+}
+
+/// Types `text` with the injector into `cat > file` in an xterm, under
+/// `layout`.
+fn inject_into_xterm(layout: &str, text: &str) -> Option<Typed> {
+    let x = start(&["setxkbmap", "xterm", "xdotool"])?;
+    x.run("setxkbmap", &[layout]);
     let (conn, _) = x11rb::connect(Some(&x.display)).unwrap();
-    let keymap = trajectory::input::Keymap::fetch(&conn).unwrap();
-    assert_eq!(
-        keymap.base(29),
-        Keysym(u32::from(b'z')),
-        "keycode 29 is Z under de"
-    );
+    let keycode_29 = trajectory::input::Keymap::fetch(&conn).unwrap().base(29);
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("typed.txt");
-    let mut xterm = x
-        .command("xterm")
-        .args(["-geometry", "80x24+0+0", "-e", "sh", "-c"])
-        .arg(format!("cat > '{}'", out.display()))
-        .spawn()
-        .unwrap();
-    wait_for_a_viewable_window(&x.display);
+    let script = format!("cat > '{}'", out.display());
+    let mut xterm = start_xterm(&x, &["-e", "sh", "-c", &script]);
     while !out.exists() {
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -349,9 +405,6 @@ fn typed_text_arrives_intact_in_xterm_under_a_german_layout() {
     let (listener, events) = Listener::start(Some(&x.display)).unwrap();
     // Made after the layout change: the injector reads the mapping once.
     let mut input = XTestInjector::connect(Some(&x.display)).unwrap();
-    // Keyboard focus follows the pointer on a bare Xvfb.
-    input.move_to(100, 100).unwrap();
-    let text = "Hello, World! ~{}yz\n";
     input.type_text(text).unwrap();
     input.key_combo(&"ctrl+d".parse().unwrap()).unwrap();
 
@@ -361,7 +414,74 @@ fn typed_text_arrives_intact_in_xterm_under_a_german_layout() {
         std::thread::sleep(Duration::from_millis(20));
     }
     listener.stop().unwrap();
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
     let seen: Vec<InputEvent> = events.iter().collect();
-    assert_eq!(typed(&seen), format!("{text}d"));
+    Some(Typed {
+        file: std::fs::read_to_string(&out).unwrap(),
+        seen: typed(&seen),
+        keycode_29,
+    })
+}
+
+#[test]
+fn typed_text_arrives_intact_in_xterm_under_a_german_layout() {
+    let text = "Hello, World! ~{}yz\n";
+    let Some(t) = inject_into_xterm("de", text) else {
+        return;
+    };
+    assert_eq!(
+        t.keycode_29,
+        Keysym(u32::from(b'z')),
+        "the layout is German"
+    );
+    assert_eq!(t.file, text);
+    assert_eq!(t.seen, format!("{text}d"), "the text, then the d of ctrl+d");
+}
+
+#[test]
+fn long_text_with_capitals_and_shifted_symbols_arrives_intact() {
+    // Every character is on the US layout, most behind Shift: typed with
+    // the layout's own keys, no keycode is rebound.
+    let text = "The QUICK brown FOX: ~!@#$%^&*()_+{}|:\"<>? JUMPS over THE lazy DOG.\n";
+    let Some(t) = inject_into_xterm("us", text) else {
+        return;
+    };
+    assert_eq!(t.file, text);
+    assert_eq!(t.seen, format!("{text}d"));
+}
+
+#[test]
+fn text_with_more_missing_symbols_than_spare_keycodes_arrives_intact() {
+    // 24 Greek letters, none on a US layout: more than the 19 spare
+    // keycodes of Xvfb, so enigo has to recycle its bindings.
+    let text = "αβγδεζηθικλμνξοπρστυφχψω ΑΒΓΔ\n";
+    let Some(t) = inject_into_xterm("us", text) else {
+        return;
+    };
+    assert_eq!(t.seen, format!("{text}d"));
+    assert_eq!(t.file, text);
+}
+
+#[test]
+fn a_layout_change_while_listening_is_picked_up() {
+    let Some(x) = start(&["xdotool", "setxkbmap"]) else {
+        return;
+    };
+    let (listener, events) = Listener::start(Some(&x.display)).unwrap();
+
+    // setxkbmap goes through XKB, not the core requests the listener
+    // applies itself: the MappingNotify that follows makes it reload.
+    x.run("setxkbmap", &["de"]);
+    // Keycode 29 is Y on a US keyboard and Z on a German one.
+    x.run("xdotool", &["key", "z", "y"]);
+    let got = collect_until(&events, |got| typed(got).len() == 2);
+    listener.stop().unwrap();
+
+    let presses: Vec<(u8, char)> = got
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::KeyPress(k) => Some((k.keycode, k.keysym.to_char()?)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(presses, [(29, 'z'), (52, 'y')]);
 }

@@ -15,11 +15,17 @@ use super::keysym::Keysym;
 /// layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Modifier {
+    /// Control (`ctrl`, `control`).
     Ctrl,
+    /// Alt (`alt`).
     Alt,
+    /// Shift (`shift`).
     Shift,
+    /// Super, the Windows key (`super`, `win`).
     Super,
+    /// Meta (`meta`).
     Meta,
+    /// Hyper (`hyper`).
     Hyper,
     /// The third-level shift (`ISO_Level3_Shift`), AltGr on most layouts.
     AltGr,
@@ -148,27 +154,47 @@ impl fmt::Display for KeyCombo {
 /// A key combination that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyComboError {
+    /// Nothing but blanks.
     #[error(
         "key combination {combo:?} is empty; expected keysym names joined with +, \
          such as ctrl+s or Return"
     )]
-    Empty { combo: String },
+    Empty {
+        /// The text given.
+        combo: String,
+    },
+    /// Two `+` with nothing between them, or a trailing `+`.
     #[error(
         "key combination {combo:?} has an empty name between two +; write the plus key as \
          `plus` (ctrl+plus)"
     )]
-    EmptyName { combo: String },
+    EmptyName {
+        /// The text given.
+        combo: String,
+    },
+    /// A name that is neither a keysym nor a modifier.
     #[error(
         "key combination {combo:?}: unknown key name {name:?}; expected a keysym name as X \
          spells them (Return, BackSpace, Page_Down, a, F5, ssharp) or a modifier \
          (ctrl, alt, shift, super, meta, hyper, altgr)"
     )]
-    UnknownName { combo: String, name: String },
+    UnknownName {
+        /// The text given.
+        combo: String,
+        /// The part that is not a known name.
+        name: String,
+    },
+    /// An ordinary key before the last place.
     #[error(
         "key combination {combo:?}: {name:?} is not a modifier, but only the last key of a \
          combination may be an ordinary key (write modifiers first, as in ctrl+shift+t)"
     )]
-    NotAModifier { combo: String, name: String },
+    NotAModifier {
+        /// The text given.
+        combo: String,
+        /// The key that is not a modifier.
+        name: String,
+    },
 }
 
 impl FromStr for KeyCombo {

@@ -58,25 +58,45 @@ pub enum InjectError {
         "cannot inject input on display {display}: {reason} (is an X server running \
          there, with the XTEST extension?)"
     )]
-    Connect { display: String, reason: String },
+    Connect {
+        /// The display name.
+        display: String,
+        /// What the connection attempt reported.
+        reason: String,
+    },
     /// The X server refused or lost an injected event.
     #[error("injecting {what} failed: {reason}")]
-    Inject { what: String, reason: String },
+    Inject {
+        /// The event, for example `key Return (Press)`.
+        what: String,
+        /// What enigo or the X server reported.
+        reason: String,
+    },
     /// A pointer button X cannot be asked to press through XTEST here.
     #[error(
         "pointer button {button} cannot be injected; buttons 1 to 9 can (1 left, 2 middle, \
          3 right, 4 to 7 the wheel, 8 back, 9 forward)"
     )]
-    UnsupportedButton { button: u8 },
+    UnsupportedButton {
+        /// The X button number.
+        button: u8,
+    },
     /// A pointer position outside what X coordinates can hold.
     #[error("pointer position {x},{y} is off screen; X positions are 0 to 32767")]
-    BadPosition { x: i32, y: i32 },
+    BadPosition {
+        /// The requested column.
+        x: i32,
+        /// The requested row.
+        y: i32,
+    },
 }
 
 /// Something that can be held down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Held {
+    /// A key, by the keysym it was pressed as.
     Key(Keysym),
+    /// A pointer button.
     Button(Button),
 }
 
@@ -127,10 +147,20 @@ pub fn wheel_clicks(dx: i32, dy: i32) -> impl Iterator<Item = Button> {
 /// single events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Injected {
-    Move { x: i32, y: i32 },
+    /// The pointer moved to (x, y).
+    Move {
+        /// Column on the root window.
+        x: i32,
+        /// Row on the root window.
+        y: i32,
+    },
+    /// A button went down.
     ButtonDown(Button),
+    /// A button came up.
     ButtonUp(Button),
+    /// A key went down.
     KeyDown(Keysym),
+    /// A key came up.
     KeyUp(Keysym),
 }
 

@@ -53,18 +53,31 @@ pub struct Keymap {
 /// A mapping the X server sent that does not hold together.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeymapError {
+    /// A keysym list that is not whole rows of keysyms.
     #[error(
         "keyboard mapping of keycodes {first}..={last} has {found} keysyms, expected a \
          multiple of {per} keysyms per keycode"
     )]
     BadLength {
+        /// First keycode of the list.
         first: u8,
+        /// Last keycode of the list.
         last: u8,
+        /// Keysyms per keycode.
         per: usize,
+        /// Keysyms in the list.
         found: usize,
     },
+    /// A change to keycodes the server does not have.
     #[error("keyboard mapping change for keycodes {first}.. lies outside {min}..={max}")]
-    OutOfRange { first: u8, min: u8, max: u8 },
+    OutOfRange {
+        /// First keycode of the change.
+        first: u8,
+        /// Smallest keycode of the server.
+        min: u8,
+        /// Largest keycode of the server.
+        max: u8,
+    },
 }
 
 impl Keymap {
@@ -178,6 +191,51 @@ impl Keymap {
             (true, true, LockKind::CapsLock) => upper(k2),
             (true, _, _) | (false, true, LockKind::ShiftLock) => k2,
         }
+    }
+
+    /// The key bound to a modifier that carries `keysym` in any column:
+    /// pressing it sets the modifier whatever column the keysym is in
+    /// (Xvfb lists `Meta_L` only in the second column of its key).
+    pub fn modifier_keycode(&self, keysym: Keysym) -> Option<u8> {
+        let bound = || self.modifier_map.iter().flatten().copied();
+        // A key with the keysym first is the one its layout means.
+        bound()
+            .find(|&kc| self.keysyms(kc).first() == Some(&keysym.0))
+            .or_else(|| bound().find(|&kc| self.keysyms(kc).contains(&keysym.0)))
+    }
+
+    /// A key that types `keysym`, and the modifier keys to hold while
+    /// pressing it: none, Shift, the third-level shift (AltGr), or both,
+    /// tried in that order. `None` when the layout lacks the keysym.
+    pub fn find(&self, keysym: Keysym) -> Option<(u8, Vec<Keysym>)> {
+        // The key that selects the second group or the third level: the
+        // one bound to the Mode_switch modifier, AltGr where it is there.
+        let level3_key = [Keysym::ISO_LEVEL3_SHIFT, Keysym::MODE_SWITCH]
+            .into_iter()
+            .find(|&k| {
+                (0..8).any(|bit| {
+                    self.mode_switch_mask & 1 << bit != 0
+                        && self.modifier_map[bit]
+                            .iter()
+                            .any(|&kc| self.keysyms(kc).first() == Some(&k.0))
+                })
+            });
+        let mut levels = vec![(0, vec![]), (mask::SHIFT, vec![Keysym::SHIFT_L])];
+        if let Some(l3) = level3_key {
+            levels.push((self.mode_switch_mask, vec![l3]));
+            levels.push((
+                self.mode_switch_mask | mask::SHIFT,
+                vec![Keysym::SHIFT_L, l3],
+            ));
+        }
+        for (state, hold) in levels {
+            for keycode in self.min_keycode..=self.max_keycode {
+                if self.lookup(keycode, state) == keysym {
+                    return Some((keycode, hold));
+                }
+            }
+        }
+        None
     }
 
     /// The keysym of `keycode` with no modifier: the name a key combination
@@ -465,6 +523,21 @@ mod tests {
             [Modifier::Ctrl, Modifier::Shift]
         );
         assert_eq!(km.base(8), Keysym(A));
+    }
+
+    #[test]
+    fn keys_are_found_with_the_modifiers_that_reach_them() {
+        let km = sample();
+        assert_eq!(km.find(Keysym(A)), Some((8, vec![])));
+        assert_eq!(km.find(Keysym(UPPER_A)), Some((8, vec![Keysym::SHIFT_L])));
+        assert_eq!(km.find(Keysym(EXCLAM)), Some((9, vec![Keysym::SHIFT_L])));
+        assert_eq!(
+            km.find(Keysym(0x6e7)),
+            Some((14, vec![Keysym::SHIFT_L, Keysym::MODE_SWITCH]))
+        );
+        assert_eq!(km.find(Keysym(0x20ac)), None);
+        assert_eq!(km.modifier_keycode(Keysym::MODE_SWITCH), Some(12));
+        assert_eq!(km.modifier_keycode(Keysym(A)), None);
     }
 
     #[test]

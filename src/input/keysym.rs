@@ -25,24 +25,43 @@ pub struct Keysym(pub u32);
 impl Keysym {
     /// No symbol: an empty slot of the keyboard mapping.
     pub const NO_SYMBOL: Keysym = Keysym(0);
+    /// Left Shift.
     pub const SHIFT_L: Keysym = Keysym(0xffe1);
+    /// Right Shift.
     pub const SHIFT_R: Keysym = Keysym(0xffe2);
+    /// Left Control.
     pub const CONTROL_L: Keysym = Keysym(0xffe3);
+    /// Right Control.
     pub const CONTROL_R: Keysym = Keysym(0xffe4);
+    /// Caps Lock.
     pub const CAPS_LOCK: Keysym = Keysym(0xffe5);
+    /// Shift Lock.
     pub const SHIFT_LOCK: Keysym = Keysym(0xffe6);
+    /// Left Meta.
     pub const META_L: Keysym = Keysym(0xffe7);
+    /// Right Meta.
     pub const META_R: Keysym = Keysym(0xffe8);
+    /// Left Alt.
     pub const ALT_L: Keysym = Keysym(0xffe9);
+    /// Right Alt.
     pub const ALT_R: Keysym = Keysym(0xffea);
+    /// Left Super (the Windows key).
     pub const SUPER_L: Keysym = Keysym(0xffeb);
+    /// Right Super.
     pub const SUPER_R: Keysym = Keysym(0xffec);
+    /// Left Hyper.
     pub const HYPER_L: Keysym = Keysym(0xffed);
+    /// Right Hyper.
     pub const HYPER_R: Keysym = Keysym(0xffee);
+    /// Mode_switch: selects the second group of the core mapping.
     pub const MODE_SWITCH: Keysym = Keysym(0xff7e);
+    /// Num Lock.
     pub const NUM_LOCK: Keysym = Keysym(0xff7f);
+    /// The third-level shift, AltGr on most layouts.
     pub const ISO_LEVEL3_SHIFT: Keysym = Keysym(0xfe03);
+    /// Return (Enter).
     pub const RETURN: Keysym = Keysym(0xff0d);
+    /// Tab.
     pub const TAB: Keysym = Keysym(0xff09);
 
     /// The keysym called `name`, as `XStringToKeysym` reads it: a name from

@@ -20,19 +20,17 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use x11rb::connection::{Connection, RequestConnection};
-use x11rb::protocol::Event;
 use x11rb::protocol::record::{self, ConnectionExt as _};
-use x11rb::protocol::xproto::{self, ConnectionExt as _};
 use x11rb::rust_connection::RustConnection;
-use x11rb::wrapper::ConnectionExt as _;
 
-use super::combo::Modifier;
+use super::combo::{KeyCombo, Modifier};
 use super::keymap::Keymap;
 use super::keysym::Keysym;
 use super::record_data::{self, DeviceEvent, Element, category, code};
+use super::server_time::{ServerClock, WrappingTime};
 
 /// How long [`Listener::stop`] waits for the listening thread to deliver
 /// the last events and end.
@@ -47,11 +45,13 @@ pub struct InputEvent {
     /// Server time in milliseconds. The server's 32-bit clock wraps every
     /// 49.7 days; this one counts on past the wrap.
     pub time_ms: u64,
-    /// Pointer position on the root window when the event happened.
+    /// Pointer column on the root window when the event happened.
     pub x: i32,
+    /// Pointer row on the root window when the event happened.
     pub y: i32,
     /// Core modifier and button state just before the event.
     pub state: u16,
+    /// What happened.
     pub kind: EventKind,
 }
 
@@ -62,18 +62,24 @@ pub enum EventKind {
     Motion,
     /// A button went down; 4 to 7 are wheel notches (up, down, left, right).
     ButtonPress {
+        /// The X button number.
         button: u8,
     },
+    /// A button came up.
     ButtonRelease {
+        /// The X button number.
         button: u8,
     },
+    /// A key went down.
     KeyPress(KeyInfo),
+    /// A key came up.
     KeyRelease(KeyInfo),
 }
 
 /// A key event's key, resolved with the keymap of its moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {
+    /// The physical key.
     pub keycode: u8,
     /// The keysym the key produced with the event's state (`T` with Shift).
     pub keysym: Keysym,
@@ -81,30 +87,61 @@ pub struct KeyInfo {
     /// names.
     pub base: Keysym,
     /// The combination modifiers the state held (`ctrl`, `shift`, ...).
+    /// Shift and AltGr also choose the level of a typed character: a key
+    /// with only those held types `keysym` rather than making a
+    /// combination.
     pub modifiers: Vec<Modifier>,
+}
+
+impl KeyInfo {
+    /// The key combination this key event is part of: the modifiers held
+    /// and the key's unmodified keysym (`ctrl+shift+t`, not `ctrl+T`).
+    pub fn combo(&self) -> KeyCombo {
+        KeyCombo::new(self.modifiers.iter().copied(), self.base)
+    }
 }
 
 /// Listening could not start, or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
+    /// No connection to the display.
     #[error("cannot listen to display {display}: {reason} (is an X server running there?)")]
-    Connect { display: String, reason: String },
+    Connect {
+        /// The display name.
+        display: String,
+        /// What the connection attempt reported.
+        reason: String,
+    },
+    /// The server lacks the RECORD extension.
     #[error(
         "the X server on {display} has no RECORD extension, which recording needs \
          (Xvfb and Xorg have it unless started with -extension RECORD)"
     )]
-    NoRecord { display: String },
+    NoRecord {
+        /// The display name.
+        display: String,
+    },
+    /// A request failed or the connection broke.
     #[error("RECORD on display {display}: {what} failed: {reason}")]
     Protocol {
+        /// The display name.
         display: String,
+        /// The step that failed, for example `CreateContext`.
         what: &'static str,
+        /// What the X server or the connection reported.
         reason: String,
     },
+    /// The listener did not end after it was told to.
     #[error(
         "the listener on display {display} did not stop within {waited:?} after it was told \
          to; the X server may be hung"
     )]
-    StopTimeout { display: String, waited: Duration },
+    StopTimeout {
+        /// The display name.
+        display: String,
+        /// How long [`Listener::stop`] waited.
+        waited: Duration,
+    },
 }
 
 /// Listens to a display's device events on a thread of its own.
@@ -213,7 +250,7 @@ impl Listener {
             control: Arc::clone(&control),
             display: Arc::clone(&name),
             keymap: None,
-            last_core_change: None,
+            last_change: None,
             clock,
             time: WrappingTime::default(),
             lag_ms: Arc::clone(&lag_ms),
@@ -371,79 +408,11 @@ fn protocol(display: &str, what: &'static str, e: impl std::fmt::Display) -> Lis
     }
 }
 
-/// The server's millisecond clock, read once at start (a property change
-/// on a window of our own reports it) and carried on with the local
-/// monotonic clock.
-struct ServerClock {
-    server_ms: u32,
-    at: Instant,
-}
-
-impl ServerClock {
-    fn calibrate(conn: &RustConnection, root: xproto::Window) -> Result<ServerClock, String> {
-        let e = |e: &dyn std::fmt::Display| e.to_string();
-        let window = conn.generate_id().map_err(|x| e(&x))?;
-        let aux = xproto::CreateWindowAux::new().event_mask(xproto::EventMask::PROPERTY_CHANGE);
-        conn.create_window(
-            0,
-            window,
-            root,
-            0,
-            0,
-            1,
-            1,
-            0,
-            xproto::WindowClass::INPUT_ONLY,
-            0,
-            &aux,
-        )
-        .map_err(|x| e(&x))?;
-        conn.change_property8(
-            xproto::PropMode::APPEND,
-            window,
-            xproto::AtomEnum::WM_NAME,
-            xproto::AtomEnum::STRING,
-            &[],
-        )
-        .map_err(|x| e(&x))?;
-        conn.flush().map_err(|x| e(&x))?;
-        let server_ms = loop {
-            match conn.wait_for_event().map_err(|x| e(&x))? {
-                Event::PropertyNotify(p) if p.window == window => break p.time,
-                _ => continue,
-            }
-        };
-        let at = Instant::now();
-        conn.destroy_window(window).map_err(|x| e(&x))?;
-        conn.flush().map_err(|x| e(&x))?;
-        Ok(ServerClock { server_ms, at })
-    }
-
-    /// The server's time now, as a 32-bit millisecond count.
-    fn now(&self) -> u32 {
-        let elapsed = u32::try_from(self.at.elapsed().as_millis()).unwrap_or(u32::MAX);
-        self.server_ms.wrapping_add(elapsed)
-    }
-}
-
-/// Counts server time on past the 32-bit wrap.
-#[derive(Default)]
-struct WrappingTime {
-    last: Option<u32>,
-    wraps: u64,
-}
-
-impl WrappingTime {
-    fn unwrap(&mut self, t: u32) -> u64 {
-        if let Some(last) = self.last
-            && t < last
-            && last - t > u32::MAX / 2
-        {
-            self.wraps += 1;
-        }
-        self.last = Some(t);
-        (self.wraps << 32) | u64::from(t)
-    }
+/// A change of the mappings, as MappingNotify reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Modifiers,
+    Keyboard { first: u8, count: u8 },
 }
 
 /// The listener thread's state.
@@ -451,9 +420,9 @@ struct Stream {
     control: Arc<RustConnection>,
     display: Arc<str>,
     keymap: Option<Keymap>,
-    /// The keycodes of the ChangeKeyboardMapping just applied, while the
-    /// MappingNotify events it caused may still follow.
-    last_core_change: Option<(u8, u8)>,
+    /// The mapping change just applied, while the MappingNotify events it
+    /// causes (one copy per client) may still follow.
+    last_change: Option<Change>,
     clock: ServerClock,
     time: WrappingTime,
     lag_ms: Arc<AtomicU64>,
@@ -508,7 +477,7 @@ impl Stream {
     }
 
     fn handle(&mut self, element: Element) -> Result<(), ListenError> {
-        let echo = self.last_core_change.take();
+        let last_change = self.last_change.take();
         match element {
             Element::ChangeKeyboardMapping {
                 first_keycode,
@@ -523,26 +492,39 @@ impl Stream {
                 {
                     log::warn!("ignoring a keyboard mapping change: {e}");
                 }
-                self.last_core_change = Some((first_keycode, count));
+                self.last_change = Some(Change::Keyboard {
+                    first: first_keycode,
+                    count,
+                });
             }
             Element::SetModifierMapping {
                 keycodes_per_modifier,
                 keycodes,
-            } => self
-                .keymap()?
-                .apply_modifier_mapping(keycodes_per_modifier, &keycodes),
+            } => {
+                self.keymap()?
+                    .apply_modifier_mapping(keycodes_per_modifier, &keycodes);
+                self.last_change = Some(Change::Modifiers);
+            }
             Element::MappingNotify {
                 request,
                 first_keycode,
                 count,
             } => {
-                if echo == Some((first_keycode, count)) {
-                    // One copy per client of a change already applied.
-                    self.last_core_change = echo;
-                } else if request != 2 {
+                let change = match request {
+                    0 => Change::Modifiers,
+                    1 => Change::Keyboard {
+                        first: first_keycode,
+                        count,
+                    },
+                    // The pointer's button mapping does not touch keys.
+                    _ => return Ok(()),
+                };
+                if last_change != Some(change) {
                     log::debug!("mapping changed outside the core requests; reloading it");
                     self.keymap = Some(self.fetch_keymap()?);
                 }
+                // Later copies of this notification need nothing more.
+                self.last_change = Some(change);
             }
             Element::Device(e) => self.deliver(e)?,
         }
@@ -580,22 +562,5 @@ impl Stream {
             kind,
         });
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_time_counts_on_past_the_wrap() {
-        let mut t = WrappingTime::default();
-        assert_eq!(t.unwrap(u32::MAX - 1), u64::from(u32::MAX - 1));
-        assert_eq!(t.unwrap(3), (1 << 32) + 3);
-        assert_eq!(
-            t.unwrap(2),
-            (1 << 32) + 2,
-            "a small step back is not a wrap"
-        );
     }
 }

@@ -15,6 +15,8 @@ mod keysym;
 mod keysym_table;
 mod listen;
 mod record_data;
+mod server_time;
+mod spare_keys;
 mod xtest;
 
 pub use combo::{KeyCombo, KeyComboError, Modifier};

@@ -1,22 +1,28 @@
 //! The real [`Injector`]: XTest through enigo's pure-Rust x11rb back end.
 //!
-//! Keys are sent as keysyms, not keycodes: enigo presses the keycode that
-//! carries the keysym unshifted, and binds a spare keycode to any keysym the
-//! layout has only on another level or not at all. So the focused window
-//! receives the recorded symbols whatever the layout (`de`, `fr`, ...).
-//! enigo reads the keyboard mapping when it connects; an injector made
-//! before the layout changes (`setxkbmap`) types with the old one, so make
-//! it after the display is set up.
+//! Keys are sent as keysyms, not keycodes, so the focused window receives
+//! the recorded symbols whatever the layout (`de`, `fr`, ...). Typed text
+//! uses the layout's own keys where it can: the key that carries the
+//! character, with Shift and AltGr held as its level needs (as a person
+//! types). A keysym the layout lacks is bound to a spare keycode first
+//! ([`spare_keys`](super::spare_keys)). enigo sends the keycodes, button
+//! and pointer events through XTEST.
+//!
+//! The injector reads the keyboard mapping when it connects; one made
+//! before the layout changes (`setxkbmap`) types with the old mapping, so
+//! make it after the display is set up.
 
 #![forbid(unsafe_code)]
 
-use enigo::{Direction, Enigo, Key, Keyboard, Mouse, Settings};
+use enigo::{Direction, Enigo, Keyboard, Mouse, Settings};
 
 use crate::model::Button;
 
 use super::combo::KeyCombo;
 use super::inject::{Held, HeldInputs, InjectError, Injector, wheel_clicks};
+use super::keymap::Keymap;
 use super::keysym::Keysym;
+use super::spare_keys::SpareKeys;
 
 /// Injects input into an X display through the XTEST extension.
 ///
@@ -37,6 +43,9 @@ pub struct XTestInjector {
     enigo: Enigo,
     held: HeldInputs,
     display: String,
+    /// The keyboard mapping when the injector connected.
+    keymap: Keymap,
+    spare: SpareKeys,
 }
 
 impl XTestInjector {
@@ -54,14 +63,20 @@ impl XTestInjector {
             linux_delay: 0,
             ..Settings::default()
         };
-        let enigo = Enigo::new(&settings).map_err(|e| InjectError::Connect {
+        let connect_error = |reason: String| InjectError::Connect {
             display: name.clone(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let enigo = Enigo::new(&settings).map_err(|e| connect_error(e.to_string()))?;
+        let (conn, _) = x11rb::connect(display).map_err(|e| connect_error(e.to_string()))?;
+        let keymap = Keymap::fetch(&conn).map_err(|e| connect_error(e.to_string()))?;
+        let spare = SpareKeys::new(conn, &keymap);
         Ok(XTestInjector {
             enigo,
             held: HeldInputs::default(),
             display: name,
+            keymap,
+            spare,
         })
     }
 
@@ -75,18 +90,49 @@ impl XTestInjector {
         self.held.held()
     }
 
+    /// The keycode that types `keysym` without modifiers: the key bound to
+    /// the modifier it stands for, the layout's own key, or a spare one
+    /// bound to it.
+    fn keycode_for(&mut self, keysym: Keysym) -> Result<u8, InjectError> {
+        if let Some(keycode) = self.keymap.modifier_keycode(keysym) {
+            return Ok(keycode);
+        }
+        match self.keymap.find(keysym) {
+            Some((keycode, hold)) if hold.is_empty() => Ok(keycode),
+            _ => self
+                .spare
+                .bind(keysym)
+                .map_err(|reason| InjectError::Inject {
+                    what: format!("key {keysym}"),
+                    reason,
+                }),
+        }
+    }
+
     fn key(&mut self, keysym: Keysym, direction: Direction) -> Result<(), InjectError> {
-        self.enigo
-            .key(Key::Other(keysym.0), direction)
-            .map_err(|e| InjectError::Inject {
-                what: format!("key {keysym} ({direction:?})"),
-                reason: e.to_string(),
-            })?;
+        let keycode = self.keycode_for(keysym)?;
+        self.keycode(keycode, keysym, direction)?;
         match direction {
             Direction::Press => self.held.press(Held::Key(keysym)),
             Direction::Release => self.held.release(Held::Key(keysym)),
             Direction::Click => {}
         }
+        Ok(())
+    }
+
+    fn keycode(
+        &mut self,
+        keycode: u8,
+        keysym: Keysym,
+        direction: Direction,
+    ) -> Result<(), InjectError> {
+        self.enigo
+            .raw(u16::from(keycode), direction)
+            .map_err(|e| InjectError::Inject {
+                what: format!("key {keysym} (keycode {keycode}, {direction:?})"),
+                reason: e.to_string(),
+            })?;
+        self.spare.used(keycode, direction == Direction::Press);
         Ok(())
     }
 
@@ -170,7 +216,18 @@ impl Injector for XTestInjector {
 
     fn type_text(&mut self, text: &str) -> Result<(), InjectError> {
         for c in text.chars() {
-            self.key(Keysym::from_char(c), Direction::Click)?;
+            let keysym = Keysym::from_char(c);
+            let Some((keycode, hold)) = self.keymap.find(keysym) else {
+                self.key(keysym, Direction::Click)?;
+                continue;
+            };
+            for &m in &hold {
+                self.key(m, Direction::Press)?;
+            }
+            self.keycode(keycode, keysym, Direction::Click)?;
+            for &m in hold.iter().rev() {
+                self.key(m, Direction::Release)?;
+            }
         }
         Ok(())
     }
