@@ -186,6 +186,37 @@ impl Recognizer {
         self.secret_armed = Some(name.to_string());
     }
 
+    /// The server times that gestures still pending may start at: the
+    /// start of the motion, held button, clicks, scroll or text in
+    /// progress, and, for a held button that moved, the time of its last
+    /// point (where it becomes a move, should the hold end as a press).
+    /// Gestures not pending yet start at events still to come. The
+    /// recorder keeps the captures these times need and drops the rest.
+    pub fn pending_starts(&self) -> Vec<u64> {
+        let mut starts = Vec::new();
+        starts.extend(self.motion.map(|m| m.start_ms));
+        if let Some(h) = &self.held {
+            starts.push(h.start_ms);
+            if h.moved
+                && let Some(&(_, _, last)) = h.path.last()
+            {
+                starts.push(last);
+            }
+        }
+        starts.extend(self.clicks.as_ref().map(|c| c.start_ms));
+        starts.extend(self.wheel.as_ref().map(|w| w.start_ms));
+        starts.extend(self.typing.as_ref().map(|t| t.start_ms));
+        starts.sort_unstable();
+        starts.dedup();
+        starts
+    }
+
+    /// Whether text typed now becomes a variable: a secret is armed, or
+    /// one is being typed.
+    pub fn secret_pending(&self) -> bool {
+        self.secret_armed.is_some() || self.typing.as_ref().is_some_and(|t| t.secret.is_some())
+    }
+
     /// Handles one event; events must come in the order they happened.
     pub fn feed(&mut self, event: &InputEvent) -> Vec<Gesture> {
         let t = event.time_ms.max(self.last_ms);
@@ -525,7 +556,10 @@ impl Recognizer {
                     });
                 }
                 let typing = self.typing.as_mut().expect("just set");
-                typing.text.push(c);
+                // A secret's characters are kept nowhere, not even here.
+                if typing.secret.is_none() {
+                    typing.text.push(c);
+                }
                 typing.last_ms = t;
             }
             None => {
@@ -951,6 +985,25 @@ mod tests {
         let got = actions(&[press(0, 3, 4, 1)]);
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].kind(), "press");
+    }
+
+    #[test]
+    fn pending_starts_name_every_start_a_later_gesture_can_have() {
+        let mut r = Recognizer::new(Settings::default(), (0, 0));
+        assert!(r.pending_starts().is_empty());
+        r.feed(&motion(100, 50, 50));
+        assert_eq!(r.pending_starts(), [100]);
+        r.feed(&press(130, 50, 50, 1));
+        assert_eq!(r.pending_starts(), [100], "the motion folds into the press");
+        r.feed(&motion(150, 90, 90));
+        assert_eq!(r.pending_starts(), [100, 150]);
+        // A key during the hold makes it a press at 100 and a move at 150.
+        let got = r.feed(&key(160, "Escape", &[], true));
+        let starts: Vec<u64> = got.iter().map(|g| g.start_ms).collect();
+        assert_eq!(starts, [100, 150, 160]);
+        r.feed(&release(200, 90, 90, 1));
+        r.feed(&key(300, "a", &[], true));
+        assert_eq!(r.pending_starts(), [300]);
     }
 
     fn any_event() -> impl Strategy<Value = (u64, i32, i32, u8)> {
