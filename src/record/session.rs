@@ -315,7 +315,10 @@ impl<K: StepSink> Session<K> {
         };
         self.last_frame = Some(seq);
         let step = Step {
-            at_us: g.start_ms.saturating_sub(self.start_ms).saturating_mul(1000),
+            at_us: g
+                .start_ms
+                .saturating_sub(self.start_ms)
+                .saturating_mul(1000),
             action: g.action,
             frame: 0,
             checkpoint: Default::default(),
@@ -402,7 +405,10 @@ mod tests {
 
     fn click(s: &mut Session<StepList>, t: u32, x: i32, y: i32, now: Instant) {
         s.input(ev(t, x, y, EventKind::ButtonPress { button: 1 }), now);
-        s.input(ev(t + 40, x, y, EventKind::ButtonRelease { button: 1 }), now);
+        s.input(
+            ev(t + 40, x, y, EventKind::ButtonRelease { button: 1 }),
+            now,
+        );
     }
 
     fn painted(frame: &Frame) -> Vec<u8> {

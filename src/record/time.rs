@@ -83,7 +83,11 @@ mod tests {
         let start = u.unwrap(u32::MAX - 10);
         assert_eq!(u.unwrap(u32::MAX), start + 10);
         assert_eq!(u.unwrap(5), start + 16, "past the wrap");
-        assert_eq!(u.unwrap(u32::MAX - 2), start + 8, "a late time from before it");
+        assert_eq!(
+            u.unwrap(u32::MAX - 2),
+            start + 8,
+            "a late time from before it"
+        );
         assert_eq!(u.unwrap(7), start + 18);
     }
 

@@ -188,7 +188,12 @@ impl Volatility {
                         y1.min((row + 1) * CELL),
                     );
                     cell.bounds = Some(match cell.bounds {
-                        Some(b) => (b.0.min(part.0), b.1.min(part.1), b.2.max(part.2), b.3.max(part.3)),
+                        Some(b) => (
+                            b.0.min(part.0),
+                            b.1.min(part.1),
+                            b.2.max(part.2),
+                            b.3.max(part.3),
+                        ),
                         None => part,
                     });
                     if cell.last_change == stamp {
@@ -208,8 +213,7 @@ impl Volatility {
     /// The masks to propose: the boxes around groups of neighbouring cells
     /// that changed quietly often enough, largest count of changes first.
     pub(crate) fn proposals(&self) -> Vec<ProposedMask> {
-        let qualifies =
-            |c: &Cell| c.quiet >= MIN_QUIET_CHANGES && c.periods >= MIN_QUIET_PERIODS;
+        let qualifies = |c: &Cell| c.quiet >= MIN_QUIET_CHANGES && c.periods >= MIN_QUIET_PERIODS;
         let mut seen = vec![false; self.cells.len()];
         let mut masks = Vec::new();
         let rows = self.cells.len() as u32 / self.cols.max(1);
