@@ -19,6 +19,7 @@ pub mod frame;
 pub mod headless;
 pub mod input;
 pub mod model;
+pub mod record;
 pub mod screen;
 
 pub use frame::{Frame, FrameRef, PixelLayout};

@@ -8,6 +8,7 @@ pub mod completions;
 pub mod describe;
 pub mod diff;
 pub mod man;
+pub mod record;
 pub mod repair;
 pub mod show;
 
@@ -29,6 +30,7 @@ pub struct EnvironmentError(pub anyhow::Error);
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Record(record::Args),
     Show(show::Args),
     Repair(repair::Args),
     Assemble(assemble::Args),
@@ -40,6 +42,7 @@ pub enum Command {
 impl Command {
     pub fn run(self) -> anyhow::Result<Outcome> {
         match self {
+            Command::Record(args) => record::run(args),
             Command::Show(args) => show::run(args),
             Command::Repair(args) => repair::run(args),
             Command::Assemble(args) => assemble::run(args),
