@@ -17,13 +17,8 @@ fn a_secret_and_text_typed_while_paused_appear_nowhere_in_the_file() {
     if !have(&["xterm", "xdotool"]) {
         return;
     }
-    let xvfb = xvfb();
-    let display = xvfb.display().to_string();
-    let (_xterm, _) = app(&xvfb, &XTERM, "xterm");
-    xdotool(&display, &["mousemove", "200", "150"]);
-    let mut screen = screen(&display);
-    rest(&mut screen);
-    let dir = tempfile::tempdir().unwrap();
+    let mut desk = XtermDesk::start(200, 150);
+    let (display, screen, dir) = (desk.display.clone(), &mut desk.screen, &desk.dir);
     let output = dir.path().join("secret.traj");
     let mut recording = Recording::start(&display, &output, &["--secret", "PASSWORD"]);
 
@@ -34,7 +29,7 @@ fn a_secret_and_text_typed_while_paused_appear_nowhere_in_the_file() {
     xdotool(&display, &["key", "Return", "ctrl+shift+F11"]);
     xdotool(&display, &["type", "--delay", "30", "echo visible"]);
     xdotool(&display, &["key", "Return"]);
-    rest(&mut screen);
+    rest(screen);
     xdotool(&display, &["key", "ctrl+shift+F12"]);
     recording.wait_for_line("trajectory: recorded");
     let (status, _, stderr) = recording.wait();
@@ -66,14 +61,9 @@ fn a_killed_recording_repairs_to_its_last_step_and_keeps_the_secret_out() {
     if !have(&["xterm", "xdotool"]) {
         return;
     }
-    let xvfb = xvfb();
-    let display = xvfb.display().to_string();
-    let (_xterm, _) = app(&xvfb, &XTERM, "xterm");
-    xdotool(&display, &["mousemove", "200", "150"]);
-    let mut screen = screen(&display);
-    rest(&mut screen);
-    let dir = tempfile::tempdir().unwrap();
-    let output = dir.path().join("killed.traj");
+    let desk = XtermDesk::start(200, 150);
+    let display = desk.display.clone();
+    let output = desk.dir.path().join("killed.traj");
     let recording = Recording::start(&display, &output, &["--secret", "PASSWORD"]);
 
     xdotool(&display, &["type", "--delay", "30", SECRET]);

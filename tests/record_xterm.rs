@@ -11,20 +11,14 @@ fn typed_text_and_return_become_one_type_and_one_key_and_the_stop_key_is_not_rec
     if !have(&["xterm", "xdotool"]) {
         return;
     }
-    let xvfb = xvfb();
-    let display = xvfb.display().to_string();
-    let (_xterm, _) = app(&xvfb, &XTERM, "xterm");
-    // Keys go to the window under the pointer (there is no window manager).
-    xdotool(&display, &["mousemove", "200", "150"]);
-    let mut screen = screen(&display);
-    rest(&mut screen);
-    let dir = tempfile::tempdir().unwrap();
+    let mut desk = XtermDesk::start(200, 150);
+    let (display, screen, dir) = (desk.display.clone(), &mut desk.screen, &desk.dir);
     let output = dir.path().join("xterm.traj");
     let mut recording = Recording::start(&display, &output, &["--json"]);
 
     xdotool(&display, &["type", "--delay", "30", "echo Hello, World!"]);
     xdotool(&display, &["key", "Return"]);
-    rest(&mut screen);
+    rest(screen);
     xdotool(&display, &["key", "ctrl+shift+F12"]);
     recording.wait_for_line("trajectory: recorded");
     let (status, stdout, stderr) = recording.wait();
@@ -59,13 +53,8 @@ fn a_drag_and_a_wheel_scroll_are_one_drag_and_one_scroll() {
     if !have(&["xterm", "xdotool"]) {
         return;
     }
-    let xvfb = xvfb();
-    let display = xvfb.display().to_string();
-    let (_xterm, _) = app(&xvfb, &XTERM, "xterm");
-    xdotool(&display, &["mousemove", "100", "100"]);
-    let mut screen = screen(&display);
-    rest(&mut screen);
-    let dir = tempfile::tempdir().unwrap();
+    let mut desk = XtermDesk::start(100, 100);
+    let (display, screen, dir) = (desk.display.clone(), &mut desk.screen, &desk.dir);
     let output = dir.path().join("pointer.traj");
     let recording = Recording::start(&display, &output, &[]);
 
@@ -87,11 +76,11 @@ fn a_drag_and_a_wheel_scroll_are_one_drag_and_one_scroll() {
             "1",
         ],
     );
-    rest(&mut screen);
+    rest(screen);
     xdotool(&display, &["mousemove", "400", "300"]);
-    rest(&mut screen);
+    rest(screen);
     xdotool(&display, &["click", "--repeat", "3", "--delay", "50", "5"]);
-    rest(&mut screen);
+    rest(screen);
     recording.interrupt();
 
     let (_, _, steps) = read(&output);

@@ -119,6 +119,37 @@ pub fn capture(screen: &mut X11Screen) -> Frame {
     screen.capture().expect("capture").frame.to_frame()
 }
 
+/// A private Xvfb with the [`XTERM`] shell on it, the pointer over it (the
+/// keyboard goes to the window under the pointer: there is no window
+/// manager) and the screen at rest, plus a temporary directory for the
+/// files. Fields drop in order: our connection, xterm, the files, Xvfb.
+pub struct XtermDesk {
+    pub screen: X11Screen,
+    pub display: String,
+    _xterm: App,
+    pub dir: tempfile::TempDir,
+    _xvfb: Xvfb,
+}
+
+impl XtermDesk {
+    /// Starts it all with the pointer at `x`, `y`.
+    pub fn start(x: i32, y: i32) -> XtermDesk {
+        let xvfb = xvfb();
+        let display = xvfb.display().to_string();
+        let (xterm, _) = app(&xvfb, &XTERM, "xterm");
+        xdotool(&display, &["mousemove", &x.to_string(), &y.to_string()]);
+        let mut screen = screen(&display);
+        rest(&mut screen);
+        XtermDesk {
+            screen,
+            display,
+            _xterm: xterm,
+            dir: tempfile::tempdir().unwrap(),
+            _xvfb: xvfb,
+        }
+    }
+}
+
 /// `trajectory record` running as a real process.
 pub struct Recording {
     child: Child,
