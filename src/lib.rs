@@ -16,5 +16,6 @@
 pub mod format;
 pub mod frame;
 pub mod model;
+pub mod replay;
 
 pub use frame::{Frame, FrameRef, PixelLayout};
