@@ -253,31 +253,54 @@ pub enum Text {
 }
 
 /// What is done to the machine.
+///
+/// Pointer actions carry the modifiers held while they happen
+/// (`modifiers`, aliases such as `ctrl`, `shift`, `alt`, `super`; empty and
+/// left out of the file when none), so that a ctrl+click or a shift+drag
+/// replays as one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
     /// Move the pointer to (x, y).
     Move { x: i32, y: i32 },
     /// Press a button at (x, y) and keep it down.
-    Press { button: Button, x: i32, y: i32 },
+    Press {
+        button: Button,
+        x: i32,
+        y: i32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        modifiers: Vec<String>,
+    },
     /// Release a button at (x, y).
     Release { button: Button, x: i32, y: i32 },
-    /// Press and release a button `count` times in place (2 is a double click).
+    /// Move to (x, y) and press and release a button there `count` times
+    /// (2 is a double click).
     Click {
         button: Button,
         count: u8,
         x: i32,
         y: i32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        modifiers: Vec<String>,
     },
     /// Press a button at the first point, move along the path, release at
     /// the last one.
     Drag {
         button: Button,
         path: Vec<PathPoint>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        modifiers: Vec<String>,
     },
     /// Turn the wheel at (x, y): `dy` notches down (negative: up), `dx`
     /// notches right (negative: left).
-    Scroll { dx: i32, dy: i32, x: i32, y: i32 },
+    Scroll {
+        dx: i32,
+        dy: i32,
+        x: i32,
+        y: i32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        modifiers: Vec<String>,
+    },
     /// Press a key combination given by keysym names joined with `+`,
     /// modifiers first: `ctrl+shift+t`, `Return`, `alt+F4`.
     Key { keys: String },
@@ -318,26 +341,44 @@ impl Action {
     }
 }
 
+impl Action {
+    /// The modifiers held during a pointer action (empty for the others).
+    pub fn modifiers(&self) -> &[String] {
+        match self {
+            Action::Press { modifiers, .. }
+            | Action::Click { modifiers, .. }
+            | Action::Drag { modifiers, .. }
+            | Action::Scroll { modifiers, .. } => modifiers,
+            _ => &[],
+        }
+    }
+}
+
 impl fmt::Display for Action {
     /// A one-line human description: `click left at 120,340`,
-    /// `type "hello"`, `type ${PASSWORD}`, `key ctrl+s`.
+    /// `ctrl+click left at 5,5`, `type "hello"`, `type ${PASSWORD}`,
+    /// `key ctrl+s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for m in self.modifiers() {
+            write!(f, "{m}+")?;
+        }
         match self {
             Action::Move { x, y } => write!(f, "move to {x},{y}"),
-            Action::Press { button, x, y } => write!(f, "press {button} at {x},{y}"),
+            Action::Press { button, x, y, .. } => write!(f, "press {button} at {x},{y}"),
             Action::Release { button, x, y } => write!(f, "release {button} at {x},{y}"),
             Action::Click {
                 button,
                 count,
                 x,
                 y,
+                ..
             } => match count {
                 1 => write!(f, "click {button} at {x},{y}"),
                 2 => write!(f, "double-click {button} at {x},{y}"),
                 3 => write!(f, "triple-click {button} at {x},{y}"),
                 n => write!(f, "click {button} x{n} at {x},{y}"),
             },
-            Action::Drag { button, path } => match (path.first(), path.last()) {
+            Action::Drag { button, path, .. } => match (path.first(), path.last()) {
                 (Some(a), Some(b)) => write!(
                     f,
                     "drag {button} {},{} -> {},{} ({} points, {:.2} s)",
@@ -350,7 +391,7 @@ impl fmt::Display for Action {
                 ),
                 _ => write!(f, "drag {button} (empty path)"),
             },
-            Action::Scroll { dx, dy, x, y } => {
+            Action::Scroll { dx, dy, x, y, .. } => {
                 f.write_str("scroll")?;
                 if *dy != 0 {
                     let dir = if *dy > 0 { "down" } else { "up" };
@@ -538,8 +579,17 @@ mod tests {
             count: 2,
             x: 10,
             y: 20,
+            modifiers: vec![],
         };
         assert_eq!(click.to_string(), "double-click left at 10,20");
+        let ctrl_click = Action::Click {
+            button: Button::LEFT,
+            count: 1,
+            x: 1,
+            y: 2,
+            modifiers: vec!["ctrl".into(), "shift".into()],
+        };
+        assert_eq!(ctrl_click.to_string(), "ctrl+shift+click left at 1,2");
         let secret = Action::Type {
             text: Text::Variable("PASSWORD".into()),
         };
@@ -549,6 +599,7 @@ mod tests {
             dy: -3,
             x: 5,
             y: 6,
+            modifiers: vec![],
         };
         assert_eq!(scroll.to_string(), "scroll up 3 at 5,6");
     }
@@ -562,6 +613,9 @@ mod tests {
         assert_eq!(json, r#"{"kind":"key","keys":"ctrl+s"}"#);
         let back: Action = serde_json::from_str(&json).unwrap();
         assert_eq!(back, key);
+        let click: Action =
+            serde_json::from_str(r#"{"kind":"click","button":1,"count":1,"x":3,"y":4}"#).unwrap();
+        assert!(click.modifiers().is_empty());
     }
 
     #[test]
