@@ -190,6 +190,7 @@ mod tests {
                 count: 1,
                 x,
                 y,
+                modifiers: vec![],
             },
             frame: 0,
             checkpoint: CheckpointOverride::default(),
