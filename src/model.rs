@@ -274,12 +274,16 @@ pub enum Action {
     /// Release a button at (x, y).
     Release { button: Button, x: i32, y: i32 },
     /// Move to (x, y) and press and release a button there `count` times
-    /// (2 is a double click).
+    /// (2 is a double click), `interval_us` apart (press to press; 0 for a
+    /// single click). Replay keeps the interval, so that the application
+    /// sees a double click exactly when it saw one while recording.
     Click {
         button: Button,
         count: u8,
         x: i32,
         y: i32,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        interval_us: u64,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         modifiers: Vec<String>,
     },
@@ -308,6 +312,10 @@ pub enum Action {
     Type { text: Text },
     /// Do nothing for a while.
     Wait { duration_us: u64 },
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Action {
@@ -579,6 +587,7 @@ mod tests {
             count: 2,
             x: 10,
             y: 20,
+            interval_us: 120_000,
             modifiers: vec![],
         };
         assert_eq!(click.to_string(), "double-click left at 10,20");
@@ -587,6 +596,7 @@ mod tests {
             count: 1,
             x: 1,
             y: 2,
+            interval_us: 0,
             modifiers: vec!["ctrl".into(), "shift".into()],
         };
         assert_eq!(ctrl_click.to_string(), "ctrl+shift+click left at 1,2");
