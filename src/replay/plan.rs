@@ -190,6 +190,7 @@ mod tests {
                 count: 1,
                 x,
                 y,
+                interval_us: 0,
                 modifiers: vec![],
             },
             frame: 0,
