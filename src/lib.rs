@@ -15,6 +15,7 @@
 
 pub mod format;
 pub mod frame;
+pub mod fsutil;
 pub mod model;
 pub mod replay;
 

@@ -2,5 +2,6 @@
 //! once the screen matches each step's recorded frame.
 
 pub mod plan;
+pub mod report;
 pub mod suite;
 pub mod vars;

@@ -79,17 +79,6 @@ impl StepCheck {
             stable: cli.stable.unwrap_or(stable).max(1),
         }
     }
-
-    /// How many pixels the comparison looks at (the area minus nothing:
-    /// masks are not subtracted, so a ratio tolerance stays predictable).
-    pub fn compared_pixels(&self) -> u64 {
-        u64::from(self.area.width) * u64::from(self.area.height)
-    }
-
-    /// The most differing pixels that still count as a match.
-    pub fn max_differing(&self) -> u64 {
-        self.tolerance.max_pixels(self.compared_pixels())
-    }
 }
 
 /// The screen area a region covers for an action, clipped to the screen.
