@@ -124,6 +124,13 @@ impl Frame {
         &self.data
     }
 
+    /// The pixel bytes, writable. Only for the frame codec, which decodes
+    /// into a frame in place (a delta rewrites a few tiles, not the whole
+    /// screen) and keeps the fourth byte of a BGRX frame at 0xFF.
+    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+
     pub fn into_data(self) -> Vec<u8> {
         self.data
     }
