@@ -12,6 +12,8 @@ use serde::Serialize;
 
 use crate::model::Rect;
 
+use super::engine::CheckpointTime;
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,6 +24,8 @@ pub enum Status {
     Failed,
     /// The run could not be carried out (file, display, Xvfb, application).
     Error,
+    /// The run was stopped by Ctrl-C or SIGTERM.
+    Interrupted,
 }
 
 /// One checkpoint that did not match.
@@ -53,6 +57,9 @@ pub struct Failure {
     pub expected: PathBuf,
     pub actual: PathBuf,
     pub diff: PathBuf,
+    /// `--on-mismatch` repaired the state and the checkpoint was tried
+    /// again.
+    pub repaired: bool,
 }
 
 impl Failure {
@@ -108,8 +115,11 @@ pub struct RunReport {
     pub recorded_duration_ms: u64,
     /// The display the run used.
     pub display: Option<String>,
-    /// Checkpoints that did not match (one unless `--continue`).
+    /// Checkpoints that did not match (one unless `--continue` or
+    /// `--on-mismatch`), repaired ones included.
     pub failures: Vec<Failure>,
+    /// How long each checkpoint waited.
+    pub checkpoints: Vec<CheckpointTime>,
     /// What stopped the run, when it could not be carried out.
     pub error: Option<String>,
     /// Warnings from the preflight (DPI, keyboard layout).
@@ -143,7 +153,8 @@ pub fn junit(runs: &[RunReport], total: Duration) -> String {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| run.file.display().to_string());
-        let status = match (run.status, run.failures.first()) {
+        let unrepaired = run.failures.iter().find(|f| !f.repaired);
+        let status = match (run.status, unrepaired) {
             (Status::Passed, _) => TestCaseStatus::success(),
             (Status::Failed, Some(first)) => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -155,6 +166,12 @@ pub fn junit(runs: &[RunReport], total: Duration) -> String {
                     .map(|f| format!("{}\n{}", f.summary(), f.details()))
                     .collect();
                 s.set_description(details.join("\n"));
+                s
+            }
+            (Status::Interrupted, _) => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_message("the run was interrupted (Ctrl-C or SIGTERM)");
+                s.set_type("interrupted");
                 s
             }
             _ => {
@@ -204,6 +221,7 @@ mod tests {
                 expected,
                 actual,
                 diff,
+                repaired: false,
             }],
             _ => vec![],
         };
@@ -217,6 +235,7 @@ mod tests {
             recorded_duration_ms: 8_000,
             display: Some(":7".into()),
             failures,
+            checkpoints: vec![],
             error: (status == Status::Error).then(|| "Xvfb would not start\nstderr: ...".into()),
             warnings: vec![],
             report_dir: dir,
