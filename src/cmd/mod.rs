@@ -18,6 +18,9 @@ pub enum Outcome {
     Success,
     /// A comparison found a difference (exit code 1).
     Mismatch,
+    /// Stopped by Ctrl-C or SIGTERM before the end (exit code 130, the
+    /// shell's code for SIGINT).
+    Interrupted,
 }
 
 /// An error caused by the machine rather than by the input (no display, a
