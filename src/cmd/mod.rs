@@ -9,6 +9,7 @@ pub mod describe;
 pub mod diff;
 pub mod man;
 pub mod repair;
+pub mod replay;
 pub mod show;
 
 /// What a subcommand found, when it ran to the end.
@@ -32,6 +33,7 @@ pub struct EnvironmentError(pub anyhow::Error);
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Replay(replay::Args),
     Show(show::Args),
     Repair(repair::Args),
     Assemble(assemble::Args),
@@ -43,6 +45,7 @@ pub enum Command {
 impl Command {
     pub fn run(self) -> anyhow::Result<Outcome> {
         match self {
+            Command::Replay(args) => replay::run(args),
             Command::Show(args) => show::run(args),
             Command::Repair(args) => repair::run(args),
             Command::Assemble(args) => assemble::run(args),

@@ -66,14 +66,19 @@ impl Failure {
     /// One line for the terminal and the JUnit message.
     pub fn summary(&self) -> String {
         format!(
-            "step {} ({}): {} pixels differ ({:.3}% of {}), tolerance {}, after {:.1} s",
+            "step {} ({}): {} pixels differ ({:.3}% of {}), tolerance {}, after {:.1} s{}",
             self.step,
             self.action,
             self.differing_pixels,
             self.ratio * 100.0,
             self.compared_pixels,
             self.tolerance,
-            self.waited_ms as f64 / 1000.0
+            self.waited_ms as f64 / 1000.0,
+            if self.repaired {
+                "; repaired by --on-mismatch and tried again"
+            } else {
+                ""
+            }
         )
     }
 
