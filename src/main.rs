@@ -51,8 +51,16 @@ fn init_logging(verbose: u8) {
         2 => log::LevelFilter::Debug,
         _ => log::LevelFilter::Trace,
     };
+    // enigo warns about every unmapped modifier of an ordinary X server
+    // each time it connects; that is noise unless debugging input.
+    let enigo = if verbose >= 2 {
+        level
+    } else {
+        log::LevelFilter::Error
+    };
     env_logger::Builder::new()
         .filter_level(level)
+        .filter_module("enigo", enigo)
         .parse_env("RUST_LOG")
         .format_timestamp(None)
         .init();
