@@ -110,12 +110,15 @@ impl Desktop {
         self.xvfb.display()
     }
 
-    /// Starts `argv` and waits for its window of class `class`.
-    pub fn app(&mut self, argv: &[&str], class: &str) {
+    /// Starts `argv` and waits for its window of class `class`; returns
+    /// where the window is.
+    pub fn app(&mut self, argv: &[&str], class: &str) -> Rect {
         let app = self.xvfb.spawn_app(argv).expect("the application starts");
-        app.wait_for_window(class, PATIENCE)
+        let window = app
+            .wait_for_window(class, PATIENCE)
             .expect("the application's window appears");
         self.apps.push(app);
+        window.rect
     }
 
     /// Runs xdotool with `args` on this display.
@@ -195,6 +198,19 @@ impl Recording {
             action,
             frame,
             checkpoint,
+        })
+        .unwrap();
+    }
+
+    /// Writes a step whose frame is `frame` instead of the screen.
+    pub fn step_expecting(&mut self, action: Action, frame: &trajectory::Frame) {
+        let w = self.writer.as_mut().unwrap();
+        let frame = w.push_frame(frame.as_ref()).unwrap();
+        w.push_step(&Step {
+            at_us: self.start.elapsed().as_micros() as u64,
+            action,
+            frame,
+            checkpoint: CheckpointOverride::default(),
         })
         .unwrap();
     }
