@@ -298,11 +298,14 @@ fn start_until_step_1(args: &[&str]) -> (std::process::Child, mpsc::Receiver<Str
         }
     });
     loop {
-        let line = rx
-            .recv_timeout(PATIENCE)
-            .expect("the replay reaches step 1");
-        if line.contains("step 1/2") {
-            return (child, rx);
+        match rx.recv_timeout(PATIENCE) {
+            Ok(line) if line.contains("step 1/2") => return (child, rx),
+            Ok(_) => {}
+            Err(e) => {
+                let _ = child.kill();
+                let status = child.wait();
+                panic!("the replay did not reach step 1 ({e}); it ended with {status:?}");
+            }
         }
     }
 }
