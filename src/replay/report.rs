@@ -114,8 +114,12 @@ pub struct RunReport {
     pub passed_steps: usize,
     /// Actions injected.
     pub actions_injected: usize,
-    /// How long the run took, in milliseconds.
+    /// How long the run took, in milliseconds, set-up included (starting
+    /// Xvfb and the application, opening the file).
     pub duration_ms: u64,
+    /// How long the steps took, in milliseconds: from the first
+    /// checkpoint to the release of held input after the last action.
+    pub replay_ms: u64,
     /// How long the recording took, in milliseconds.
     pub recorded_duration_ms: u64,
     /// The display the run used.
@@ -237,6 +241,7 @@ mod tests {
             passed_steps: 3,
             actions_injected: 3,
             duration_ms: 12_000,
+            replay_ms: 11_000,
             recorded_duration_ms: 8_000,
             display: Some(":7".into()),
             failures,

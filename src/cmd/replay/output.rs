@@ -123,11 +123,13 @@ fn result_text(r: &RunReport, suite: bool) -> String {
         Status::Passed => {
             let repaired = r.failures.len();
             format!(
-                "passed: {file}: {} of {} steps matched and acted on in {} (recorded {}){}\n",
+                "passed: {file}: {} of {} steps matched and acted on in {} (recorded: {}; with \
+                 set-up: {}){}\n",
                 r.passed_steps,
                 r.steps,
-                took(r.duration_ms),
+                took(r.replay_ms),
                 took(r.recorded_duration_ms),
+                took(r.duration_ms),
                 if repaired > 0 {
                     format!(", {repaired} checkpoints repaired by --on-mismatch")
                 } else {

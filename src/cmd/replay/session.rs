@@ -96,6 +96,7 @@ pub fn replay(
         passed_steps: 0,
         actions_injected: 0,
         duration_ms: 0,
+        replay_ms: 0,
         recorded_duration_ms: 0,
         display: None,
         failures: Vec::new(),
@@ -211,6 +212,7 @@ fn carry_out(
     watch.progress.finish();
 
     report.status = ran.status;
+    report.replay_ms = millis(ran.duration);
     report.passed_steps = ran.passed_steps;
     report.actions_injected = ran.actions_injected;
     report.failures = ran.failures;
