@@ -208,9 +208,12 @@ fn missing_values_and_bad_files_exit_2_before_any_display_is_used() {
     let out = replay(&[
         dir.path().join("missing.traj").to_str().unwrap(),
         "--headless",
+        "--report-dir",
+        reports.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("missing.traj"), "{}", stderr(&out));
+    assert_eq!(report(&reports)["status"], "error");
 
     let out = replay(&[fixture("full.traj").to_str().unwrap(), "--var", "hunter2"]);
     assert_eq!(out.status.code(), Some(2));

@@ -58,10 +58,14 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The `trajectory` binary, without stray Wayland settings.
+/// The `trajectory` binary, without stray Wayland settings, run from
+/// Cargo's scratch directory for tests so that a run without
+/// `--report-dir` never writes its default `trajectory-report/` into the
+/// source tree.
 pub fn trajectory() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_trajectory"));
-    c.env_remove("WAYLAND_DISPLAY")
+    c.current_dir(env!("CARGO_TARGET_TMPDIR"))
+        .env_remove("WAYLAND_DISPLAY")
         .env_remove("XDG_SESSION_TYPE")
         .env_remove("RUST_LOG");
     c
