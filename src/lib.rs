@@ -20,6 +20,7 @@ pub mod fsutil;
 pub mod headless;
 pub mod input;
 pub mod model;
+pub mod record;
 pub mod replay;
 pub mod screen;
 

@@ -8,6 +8,7 @@ pub mod completions;
 pub mod describe;
 pub mod diff;
 pub mod man;
+pub mod record;
 pub mod repair;
 pub mod replay;
 pub mod show;
@@ -33,6 +34,7 @@ pub struct EnvironmentError(pub anyhow::Error);
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Record(record::Args),
     Replay(replay::Args),
     Show(show::Args),
     Repair(repair::Args),
@@ -45,6 +47,7 @@ pub enum Command {
 impl Command {
     pub fn run(self) -> anyhow::Result<Outcome> {
         match self {
+            Command::Record(args) => record::run(args),
             Command::Replay(args) => replay::run(args),
             Command::Show(args) => show::run(args),
             Command::Repair(args) => repair::run(args),

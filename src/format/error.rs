@@ -18,7 +18,7 @@ use crate::model::{FrameId, ScreenGeometry};
 #[non_exhaustive]
 pub enum Error {
     /// The operating system refused a read or a write.
-    #[error("{doing}: {source}")]
+    #[error("{doing}")]
     Io {
         /// What was being done, for example "reading the record at offset 12".
         doing: String,
@@ -90,7 +90,7 @@ pub enum Error {
     },
 
     /// A structured record is not the MessagePack the spec describes.
-    #[error("the {tag} record at offset {offset} does not decode as a {what} (§5): {source}")]
+    #[error("the {tag} record at offset {offset} does not decode as a {what} (§5)")]
     Decode {
         offset: u64,
         tag: Tag,
@@ -132,7 +132,7 @@ pub enum Error {
     NoFrame { frame: FrameId, frames: usize },
 
     /// A frame's payload does not decode.
-    #[error("frame {frame} (record at offset {offset}) does not decode (§7): {source}")]
+    #[error("frame {frame} (record at offset {offset}) does not decode (§7)")]
     Codec {
         frame: FrameId,
         offset: u64,
