@@ -11,7 +11,8 @@
 //!    are timed in the same loop: `capture` alone and `decide` alone (on
 //!    two frames in memory). Median, p90 and p99 of many polls, since a
 //!    checkpoint's cost is felt per poll.
-//! 2. `fixture/*`: the built binary replays `fixtures/minimal.traj` and
+//! 2. `fixture/*`: the built binary replays `fixtures/xcalc.traj` (made
+//!    by `trajectory record`), `fixtures/minimal.traj` and
 //!    `fixtures/full.traj` headless several times; the steps' time (from
 //!    report.json) against the recorded duration, and the whole process
 //!    (Xvfb and the applications started and stopped) by wall clock.
@@ -40,6 +41,7 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--test");
     checkpoint_cost(if quick { 20 } else { POLLS });
     if !quick {
+        fixture("xcalc.traj", &["xcalc", "-geometry", "+100+100"], &[]);
         fixture("minimal.traj", &["xcalc", "-geometry", "+100+100"], &[]);
         let full = "xcalc -geometry +100+100 & \
             xterm -geometry 80x24+400+100 -e env -i PS1='$ ' TERM=xterm HOME=/tmp \

@@ -65,19 +65,44 @@ struct Fail {
 }
 
 impl Fail {
-    fn input(e: impl std::fmt::Display) -> Fail {
+    fn input(e: impl std::error::Error) -> Fail {
         Fail {
             kind: ErrorKind::Input,
-            message: e.to_string(),
+            message: with_causes(&e),
         }
     }
 
-    fn environment(e: impl std::fmt::Display) -> Fail {
+    fn environment(e: impl std::error::Error) -> Fail {
         Fail {
             kind: ErrorKind::Environment,
-            message: e.to_string(),
+            message: with_causes(&e),
         }
     }
+
+    fn environment_msg(message: impl Into<String>) -> Fail {
+        Fail {
+            kind: ErrorKind::Environment,
+            message: message.into(),
+        }
+    }
+}
+
+/// `e` and its causes, `: `-separated, the way `{:#}` prints an anyhow
+/// error: the message goes into report.json and the terminal as one line,
+/// and some errors leave their cause (the operating system's reason) to
+/// `source()` only. A cause already spelled out in the text is not repeated.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Replays one file and returns its report (also written as report.json),
@@ -130,11 +155,12 @@ fn carry_out(
     output: &Output,
     report: &mut RunReport,
 ) -> Result<(), Fail> {
-    clear_report_dir(&spec.report_dir).map_err(|e| {
-        Fail::input(format!(
+    clear_report_dir(&spec.report_dir).map_err(|e| Fail {
+        kind: ErrorKind::Input,
+        message: format!(
             "preparing the report directory {}: {e}",
             spec.report_dir.display()
-        ))
+        ),
     })?;
 
     // Everything that needs no display first.
@@ -162,7 +188,7 @@ fn carry_out(
             .clone()
             .or_else(|| std::env::var("DISPLAY").ok().filter(|d| !d.is_empty()))
             .ok_or_else(|| {
-                Fail::environment(
+                Fail::environment_msg(
                     "no display to replay on: pass --display, set DISPLAY, or use --headless \
                      to start a private Xvfb",
                 )
@@ -219,7 +245,7 @@ fn carry_out(
     report.checkpoints = ran.checkpoints;
 
     if config.save_final {
-        save_final(&mut screen, &spec.report_dir).map_err(Fail::environment)?;
+        save_final(&mut screen, &spec.report_dir).map_err(Fail::environment_msg)?;
     }
     drop(input);
     drop(screen);
@@ -274,7 +300,7 @@ fn is_artefact_name(name: &str) -> bool {
 }
 
 fn save_final(screen: &mut X11Screen, dir: &Path) -> Result<(), String> {
-    let capture = screen.capture().map_err(|e| e.to_string())?;
+    let capture = screen.capture().map_err(|e| with_causes(&e))?;
     let path = dir.join("final.png");
     engine::write_png(&path, capture.frame).map_err(|e| format!("writing {}: {e}", path.display()))
 }
@@ -404,5 +430,23 @@ mod tests {
         ] {
             assert!(!is_artefact_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn a_message_says_the_operating_system_reason_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let Err(e) = Reader::open(&dir.path().join("missing.traj")) else {
+            panic!("a missing file opened");
+        };
+        let text = with_causes(&e);
+        assert!(text.starts_with("opening the file: "), "{text}");
+        assert_eq!(
+            text.matches("No such file or directory").count(),
+            1,
+            "{text}"
+        );
+
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        assert_eq!(with_causes(&io), "gone");
     }
 }
