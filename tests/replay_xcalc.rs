@@ -1,5 +1,6 @@
-//! `trajectory replay` on the xcalc fixture, for real: the built binary,
-//! a real Xvfb, a real xcalc.
+//! `trajectory replay` on the xcalc fixture (`fixtures/xcalc.traj`, made
+//! by `trajectory record`: 12 + 34 = on xcalc at +100+100), for real: the
+//! built binary, a real Xvfb, a real xcalc.
 
 mod replay_support;
 
@@ -8,18 +9,26 @@ use trajectory::Frame;
 use trajectory::diff::{self, Options};
 use trajectory::format::Reader;
 use trajectory::input::{EventKind, Listener};
+use trajectory::model::Rect;
 use trajectory::screen::Screen;
 
-/// The last frame of the minimal fixture: xcalc showing 7 + 8 = 15.
-fn recorded_result() -> Frame {
-    let mut file = Reader::open(&fixture("minimal.traj")).unwrap();
+const XCALC_ARGS: [&str; 3] = ["xcalc", "-geometry", "+100+100"];
+
+/// The recorded screens of the xcalc fixture, first and last.
+fn recorded_ends() -> (Frame, Frame) {
+    let mut file = Reader::open(&fixture("xcalc.traj")).unwrap();
+    let first = file.steps()[0].frame;
     let last = file.steps().last().unwrap().frame;
-    file.frame(last).unwrap().clone()
+    (
+        file.frame(first).unwrap().clone(),
+        file.frame(last).unwrap().clone(),
+    )
 }
 
-fn differing(a: &Frame, b: &Frame, region: Option<trajectory::model::Rect>) -> u64 {
+fn differing(a: &Frame, b: &Frame, region: Option<Rect>, masks: &[Rect]) -> u64 {
     let options = Options {
         region,
+        masks: masks.to_vec(),
         ..Options::default()
     };
     diff::compare(a.as_ref(), b.as_ref(), &options)
@@ -33,39 +42,38 @@ fn the_fixture_replays_headless_and_xcalc_shows_the_recorded_result() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = replay(&[
-        fixture("minimal.traj").to_str().unwrap(),
-        "--headless",
-        "--save-final",
-        "--report-dir",
-        dir.path().to_str().unwrap(),
-        "--",
-        "xcalc",
-        "-geometry",
-        "+100+100",
-    ]);
+    let mut args = vec![
+        fixture("xcalc.traj").to_str().unwrap().to_string(),
+        "--headless".into(),
+        "--save-final".into(),
+        "--report-dir".into(),
+        dir.path().to_str().unwrap().into(),
+        "--".into(),
+    ];
+    args.extend(XCALC_ARGS.map(String::from));
+    let out = replay(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stdout(&out).starts_with("passed: ") && stdout(&out).contains("5 of 5 steps"),
+        stdout(&out).starts_with("passed: ") && stdout(&out).contains("13 of 13 steps"),
         "{}",
         stdout(&out)
     );
 
     let r = report(dir.path());
     assert_eq!(r["status"], "passed");
-    assert_eq!(r["actions_injected"], 5);
-    assert_eq!(r["checkpoints"].as_array().unwrap().len(), 5);
+    assert_eq!(r["actions_injected"], 13);
+    assert_eq!(r["checkpoints"].as_array().unwrap().len(), 13);
 
-    // The screen after the last action, against the recorded one: the
-    // display reads 15, and nothing else differs either.
+    // The screen after the last action (the pointer moved off the
+    // calculator) against known-good screens: the display reads 46 as in
+    // the last recorded frame, and everything else is as on a fresh xcalc
+    // with the pointer elsewhere (no button left highlighted).
     let end = Frame::load_png(&dir.path().join("final.png")).unwrap();
-    let expected = recorded_result();
-    assert_eq!(differing(&expected, &end, Some(XCALC_DISPLAY)), 0);
-    assert_eq!(differing(&expected, &end, None), 0);
-    let mut file = Reader::open(&fixture("minimal.traj")).unwrap();
-    let start = file.frame(0).unwrap().clone();
+    let (start, result) = recorded_ends();
+    assert_eq!(differing(&result, &end, Some(XCALC_DISPLAY), &[]), 0);
+    assert_eq!(differing(&start, &end, None, &[XCALC_DISPLAY]), 0);
     assert!(
-        differing(&start, &end, Some(XCALC_DISPLAY)) > 0,
+        differing(&start, &end, Some(XCALC_DISPLAY), &[]) > 0,
         "the display changed from 0"
     );
 }
@@ -78,7 +86,8 @@ fn a_different_state_fails_at_the_step_where_the_screens_part_and_acts_no_furthe
     let mut desktop = Desktop::start();
     desktop.app(&["xcalc", "-geometry", "+100+100"], "xcalc");
     // 5 + 0: the display reads 0 as on a fresh xcalc, but an addition is
-    // pending. Replaying 7 + 8 = then shows 12 where step 2 expects 7.
+    // pending. Replaying 12 + 34 = then shows 17 (5 + 12) after step 5's
+    // click on +, where step 6 expects 12.
     let click = |(x, y): (i32, i32)| [x.to_string(), y.to_string()];
     let mut args: Vec<String> = Vec::new();
     for b in [xcalc_button(2, 8), xcalc_button(4, 9), xcalc_button(1, 10)] {
@@ -94,7 +103,7 @@ fn a_different_state_fails_at_the_step_where_the_screens_part_and_acts_no_furthe
     let (listener, events) = Listener::start(Some(desktop.display())).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = replay(&[
-        fixture("minimal.traj").to_str().unwrap(),
+        fixture("xcalc.traj").to_str().unwrap(),
         "--display",
         desktop.display(),
         "--timeout",
@@ -109,25 +118,26 @@ fn a_different_state_fails_at_the_step_where_the_screens_part_and_acts_no_furthe
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("step 2 (click left at 213,386): "),
+        text.contains("step 6 (move to 257,446): "),
         "the terminal names the step and the action:\n{text}"
     );
     assert!(text.contains("pixels differ") && text.contains("differing areas (x,y,w,h): "));
     for kind in ["expected", "actual", "diff"] {
-        let path = dir.path().join(format!("step-2-{kind}.png"));
+        let path = dir.path().join(format!("step-6-{kind}.png"));
         assert!(path.exists(), "{} is missing", path.display());
         assert!(text.contains(&path.display().to_string()), "{text}");
     }
 
     let r = report(dir.path());
     assert_eq!(r["status"], "failed");
-    assert_eq!(r["passed_steps"], 2);
-    assert_eq!(r["actions_injected"], 2);
+    assert_eq!(r["passed_steps"], 6);
+    assert_eq!(r["actions_injected"], 6);
+    assert_eq!(r["failures"].as_array().unwrap().len(), 1);
     let f = &r["failures"][0];
-    assert_eq!(f["step"], 2);
-    assert_eq!(f["action"], "click left at 213,386");
+    assert_eq!(f["step"], 6);
+    assert_eq!(f["action"], "move to 257,446");
     assert!(f["differing_pixels"].as_u64().unwrap() > 0);
-    // The difference is in the calculator's display: 12 against 7.
+    // The difference is in the calculator's display: 17 against 12.
     let boxes = f["boxes"].as_array().unwrap();
     assert!(!boxes.is_empty());
     for b in boxes {
@@ -138,16 +148,27 @@ fn a_different_state_fails_at_the_step_where_the_screens_part_and_acts_no_furthe
         );
     }
 
-    // Only steps 0 and 1 clicked: nothing was injected after the failed
-    // checkpoint, and xcalc still shows what the failure image shows.
+    // Only 1, 2 and + were clicked (steps 1, 3, 5): nothing was injected
+    // after the failed checkpoint, not even step 6's move (the pointer
+    // still rests on +), and xcalc still shows what the failure image
+    // shows.
+    let events: Vec<_> = events.iter().collect();
     let presses = events
         .iter()
         .filter(|e| matches!(e.kind, EventKind::ButtonPress { .. }))
         .map(|e| (e.x, e.y))
         .collect::<Vec<_>>();
-    assert_eq!(presses, [xcalc_button(1, 7), xcalc_button(4, 9)]);
-    let actual = Frame::load_png(&dir.path().join("step-2-actual.png")).unwrap();
-    assert_eq!(differing(&actual, &after, None), 0);
+    assert_eq!(
+        presses,
+        [xcalc_button(1, 9), xcalc_button(2, 9), xcalc_button(4, 9)]
+    );
+    let last_motion = events
+        .iter()
+        .rfind(|e| matches!(e.kind, EventKind::Motion))
+        .map(|e| (e.x, e.y));
+    assert_eq!(last_motion, Some(xcalc_button(4, 9)));
+    let actual = Frame::load_png(&dir.path().join("step-6-actual.png")).unwrap();
+    assert_eq!(differing(&actual, &after, None, &[]), 0);
 }
 
 #[test]
@@ -158,14 +179,14 @@ fn twenty_headless_replays_in_a_row_all_pass() {
     let dir = tempfile::tempdir().unwrap();
     for run in 0..20 {
         let out = replay(&[
-            fixture("minimal.traj").to_str().unwrap(),
+            fixture("xcalc.traj").to_str().unwrap(),
             "--headless",
             "--report-dir",
             dir.path().to_str().unwrap(),
             "--",
-            "xcalc",
-            "-geometry",
-            "+100+100",
+            XCALC_ARGS[0],
+            XCALC_ARGS[1],
+            XCALC_ARGS[2],
         ]);
         assert_eq!(
             out.status.code(),
@@ -174,7 +195,7 @@ fn twenty_headless_replays_in_a_row_all_pass() {
             stdout(&out),
             stderr(&out)
         );
-        assert_eq!(report(dir.path())["passed_steps"], 5, "run {run}");
+        assert_eq!(report(dir.path())["passed_steps"], 13, "run {run}");
     }
 }
 
