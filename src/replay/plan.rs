@@ -62,16 +62,24 @@ impl StepCheck {
             .iter()
             .filter(|_| !cli.no_proposed_masks)
             .map(|m| m.rect);
-        let masks = masks
+        // A rectangle both in the file's masks and proposed (the recorder
+        // masks a clock by default and proposes it too) is listed once, so
+        // that reports do not repeat it.
+        let mut masks_once: Vec<Rect> = Vec::new();
+        for m in masks
             .into_iter()
             .chain(proposed)
             .chain(cli.masks.iter().copied())
             .filter_map(|m| m.clip(w, h))
-            .collect();
+        {
+            if !masks_once.contains(&m) {
+                masks_once.push(m);
+            }
+        }
 
         StepCheck {
             area,
-            masks,
+            masks: masks_once,
             threshold: cli.threshold.unwrap_or(threshold),
             include_aa,
             tolerance: cli.tolerance.unwrap_or(tolerance),
@@ -220,6 +228,16 @@ mod tests {
         };
         let c = StepCheck::resolve(&header(), &click(1, 1), &cli);
         assert_eq!(c.masks, vec![Rect::new(0, 0, 3, 3)]);
+    }
+
+    #[test]
+    fn a_mask_given_twice_is_listed_once() {
+        let cli = CheckOverrides {
+            masks: vec![Rect::new(90, 0, 10, 10), Rect::new(90, 0, 10, 10)],
+            ..CheckOverrides::default()
+        };
+        let c = StepCheck::resolve(&header(), &click(1, 1), &cli);
+        assert_eq!(c.masks, vec![Rect::new(90, 0, 10, 10)]);
     }
 
     #[test]
