@@ -21,7 +21,9 @@ Exit codes:
   0  success
   1  a checkpoint failed, or the compared images differ
   2  usage error, or a file that cannot be read or written
-  3  environment error: no display, geometry differs, Xvfb or the app would not start";
+  3  environment error: no display, geometry differs, Xvfb or the app would not start
+  130  interrupted by Ctrl-C or SIGTERM (replay releases held input and stops
+       what it started first)";
 
 /// Record desktop sessions on X11 and replay them with visual checkpoints.
 ///

@@ -16,10 +16,12 @@
 pub mod diff;
 pub mod format;
 pub mod frame;
+pub mod fsutil;
 pub mod headless;
 pub mod input;
 pub mod model;
 pub mod record;
+pub mod replay;
 pub mod screen;
 
 pub use frame::{Frame, FrameRef, PixelLayout};

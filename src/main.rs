@@ -22,6 +22,8 @@ mod exit {
     /// The environment is not fit: no display, wrong geometry, Xvfb or the
     /// application under test would not start.
     pub const ENVIRONMENT: u8 = 3;
+    /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     match cli.command.run() {
         Ok(Outcome::Success) => ExitCode::from(exit::SUCCESS),
         Ok(Outcome::Mismatch) => ExitCode::from(exit::MISMATCH),
+        Ok(Outcome::Interrupted) => ExitCode::from(exit::INTERRUPTED),
         Err(err) if is_broken_pipe(&err) => ExitCode::from(exit::SUCCESS),
         Err(err) => {
             eprintln!("trajectory: error: {err:#}");
@@ -48,8 +51,16 @@ fn init_logging(verbose: u8) {
         2 => log::LevelFilter::Debug,
         _ => log::LevelFilter::Trace,
     };
+    // enigo warns about every unmapped modifier of an ordinary X server
+    // each time it connects; that is noise unless debugging input.
+    let enigo = if verbose >= 2 {
+        level
+    } else {
+        log::LevelFilter::Error
+    };
     env_logger::Builder::new()
         .filter_level(level)
+        .filter_module("enigo", enigo)
         .parse_env("RUST_LOG")
         .format_timestamp(None)
         .init();

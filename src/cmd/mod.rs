@@ -10,6 +10,7 @@ pub mod diff;
 pub mod man;
 pub mod record;
 pub mod repair;
+pub mod replay;
 pub mod show;
 
 /// What a subcommand found, when it ran to the end.
@@ -19,6 +20,9 @@ pub enum Outcome {
     Success,
     /// A comparison found a difference (exit code 1).
     Mismatch,
+    /// Stopped by Ctrl-C or SIGTERM before the end (exit code 130, the
+    /// shell's code for SIGINT).
+    Interrupted,
 }
 
 /// An error caused by the machine rather than by the input (no display, a
@@ -31,6 +35,7 @@ pub struct EnvironmentError(pub anyhow::Error);
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Record(record::Args),
+    Replay(replay::Args),
     Show(show::Args),
     Repair(repair::Args),
     Assemble(assemble::Args),
@@ -43,6 +48,7 @@ impl Command {
     pub fn run(self) -> anyhow::Result<Outcome> {
         match self {
             Command::Record(args) => record::run(args),
+            Command::Replay(args) => replay::run(args),
             Command::Show(args) => show::run(args),
             Command::Repair(args) => repair::run(args),
             Command::Assemble(args) => assemble::run(args),

@@ -29,6 +29,33 @@ pub struct App {
 }
 
 impl App {
+    /// Starts `argv` (program, then arguments) on a display this process
+    /// did not start (one given with `--display`, or `xvfb-run`'s), run as
+    /// [`Xvfb::spawn_app`](super::Xvfb::spawn_app) runs it, stopped with
+    /// the default grace period.
+    ///
+    /// # Errors
+    ///
+    /// The command is empty, the program is not found, or it cannot be
+    /// started.
+    pub fn start<I, S>(display: &str, argv: I) -> Result<App, HeadlessError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut argv = argv.into_iter();
+        let program = argv.next().ok_or(HeadlessError::NoCommand)?;
+        let mut command = Command::new(program);
+        command.args(argv);
+        App::spawn(command, display, super::XvfbOptions::default().stop_grace)
+    }
+
+    /// How the application's main process ended (`exit status: 1`,
+    /// `signal: 9`), or `None` while it runs.
+    pub fn exit_description(&self) -> Option<String> {
+        self.group.exit_description()
+    }
+
     /// Starts `command` on `display`, with the environment and streams
     /// described on [`App`].
     pub(super) fn spawn(
