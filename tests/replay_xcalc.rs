@@ -204,20 +204,47 @@ fn the_full_fixture_replays_every_action_kind() {
     if !have_all(&["Xvfb", "xcalc", "xterm", "xclock", "bash"]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    // The programs and places fixtures/README.md gives; the xclock is
-    // masked by the file.
+    // Under load, xterm now and then leaves its text cursor undrawn (one
+    // 6x13 cell, sometimes before anything was injected). Replay then
+    // fails as it should; the test runs once more in that one case only.
+    // Any other difference fails at once.
+    for attempt in 1..=2 {
+        let dir = tempfile::tempdir().unwrap();
+        let out = replay_full_fixture(dir.path());
+        if out.status.code() == Some(1) && attempt == 1 && only_a_cursor_cell(dir.path()) {
+            eprintln!("xterm left its cursor undrawn; replaying once more");
+            continue;
+        }
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let r = report(dir.path());
+        assert_eq!(r["actions_injected"], 17);
+        // Step 12 asks for two matching captures in a row, 100 ms apart.
+        let waited = r["checkpoints"][12]["waited_ms"].as_u64().unwrap();
+        assert!(waited >= 100, "step 12 waited {waited} ms");
+        return;
+    }
+}
+
+/// Replays `full.traj` headless with the programs and places that
+/// fixtures/README.md gives (the xclock is masked by the file).
+fn replay_full_fixture(report_dir: &std::path::Path) -> std::process::Output {
     let apps = "xcalc -geometry +100+100 & \
         xterm -geometry 80x24+400+100 -e env -i PS1='$ ' TERM=xterm HOME=/tmp \
           bash --norc --noprofile & \
         exec xclock -update 1 -geometry 150x150+1740+20";
-    let out = trajectory()
+    trajectory()
         .args([
             "replay",
             fixture("full.traj").to_str().unwrap(),
             "--headless",
             "--report-dir",
-            dir.path().to_str().unwrap(),
+            report_dir.to_str().unwrap(),
             "--",
             "sh",
             "-c",
@@ -225,17 +252,24 @@ fn the_full_fixture_replays_every_action_kind() {
         ])
         .env("COMMAND", "seq 60")
         .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let r = report(dir.path());
-    assert_eq!(r["actions_injected"], 17);
-    // Step 12 asks for two matching captures in a row, 100 ms apart.
-    let waited = r["checkpoints"][12]["waited_ms"].as_u64().unwrap();
-    assert!(waited >= 100, "step 12 waited {waited} ms");
+        .unwrap()
+}
+
+/// Whether the run failed at one checkpoint whose differences all lie in
+/// one box no larger than a character cell of xterm's font (6x13) inside
+/// xterm's window (80x24 cells at +400+100).
+fn only_a_cursor_cell(report_dir: &std::path::Path) -> bool {
+    let r = report(report_dir);
+    let Some([failure]) = r["failures"].as_array().map(Vec::as_slice) else {
+        return false;
+    };
+    let Some([b]) = failure["boxes"].as_array().map(Vec::as_slice) else {
+        return false;
+    };
+    let n = |k: &str| b[k].as_i64().unwrap_or(-1);
+    let (x, y, w, h) = (n("x"), n("y"), n("width"), n("height"));
+    (0..=6).contains(&w)
+        && (0..=13).contains(&h)
+        && (400..400 + 6 * 80 + 4).contains(&x)
+        && (100..100 + 13 * 24 + 4).contains(&y)
 }
