@@ -32,12 +32,15 @@
 //! # Ok::<(), trajectory::format::codec::CodecError>(())
 //! ```
 
+mod cost;
 mod decode;
 mod encode;
 mod error;
 mod layout;
 mod motion;
+mod sections;
 mod stream;
+mod tiles;
 
 pub use decode::Decoder;
 pub use encode::Encoder;
@@ -49,6 +52,11 @@ pub use layout::{MAX_SIDE, TILE};
 pub struct Encoded {
     /// Whether the frame decodes on its own (a keyframe, spec §7.2).
     pub key: bool,
+    /// Whether the frame is a refresh (spec §7.2): it decodes right after
+    /// the chain's keyframe, so a reader that wants it or a later frame
+    /// may skip the frames between the keyframe and it. Never set
+    /// together with `key`.
+    pub refresh: bool,
     /// The coded bytes (spec §7.3).
     pub payload: Vec<u8>,
 }

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::layout::{Grid, MAX_VECTORS, Px, TILE};
 
@@ -26,21 +27,52 @@ const SELECT_BITS: u32 = 6;
 /// Votes a shift needs to become a candidate.
 const MIN_VOTES: u32 = 2;
 
+/// A hasher for keys that are hashes already (anchors) or small integer
+/// pairs (vectors): one multiplication, where the standard library's
+/// default would spend most of the motion search's time.
+#[derive(Default, Clone, Copy)]
+pub struct QuickHasher(u64);
+
+impl Hasher for QuickHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(23) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_i32(&mut self, n: i32) {
+        self.write_u64(u64::from(n as u32));
+    }
+}
+
+type QuickMap<K, V> = HashMap<K, V, BuildHasherDefault<QuickHasher>>;
+
 /// The anchors of a frame: hash to position, for hashes that occur once.
+/// Kept between frames so that its memory is reused.
+#[derive(Default)]
 pub struct AnchorIndex {
-    map: HashMap<u64, Option<(u32, u32)>>,
+    map: QuickMap<u64, Option<(u32, u32)>>,
 }
 
 impl AnchorIndex {
-    /// Indexes every anchor of `pixels` (a whole frame).
-    pub fn build(pixels: &[Px], grid: &Grid) -> AnchorIndex {
-        let mut map: HashMap<u64, Option<(u32, u32)>> = HashMap::new();
+    /// Indexes every anchor of `pixels` (a whole frame), forgetting the
+    /// frame indexed before.
+    pub fn build(&mut self, pixels: &[Px], grid: &Grid) {
+        let map = &mut self.map;
+        map.clear();
         scan(pixels, grid, 0, grid.height, |key, x, y| {
             map.entry(key)
                 .and_modify(|e| *e = None)
                 .or_insert(Some((x, y)));
         });
-        AnchorIndex { map }
     }
 }
 
@@ -53,7 +85,7 @@ pub fn candidates(
     grid: &Grid,
     changed: &[bool],
 ) -> Vec<(i32, i32)> {
-    let mut votes: HashMap<(i32, i32), u32> = HashMap::new();
+    let mut votes: QuickMap<(i32, i32), u32> = QuickMap::default();
     for band in 0..grid.rows {
         let tiles = &changed[band * grid.cols..(band + 1) * grid.cols];
         if !tiles.iter().any(|&c| c) {
@@ -146,7 +178,8 @@ mod tests {
         // Scrolled up by 24 rows; the last 24 rows are new.
         let mut cur = prev[24 * w as usize..].to_vec();
         cur.extend(texty(w, 24, 2));
-        let index = AnchorIndex::build(&prev, &grid);
+        let mut index = AnchorIndex::default();
+        index.build(&prev, &grid);
         let changed = vec![true; grid.tiles()];
         let found = candidates(&index, &cur, &grid, &changed);
         assert_eq!(found.first(), Some(&(0, 24)));
@@ -168,7 +201,8 @@ mod tests {
         put(&mut prev, 10, 20);
         let mut cur = vec![0x336699; (w * h) as usize];
         put(&mut cur, 150, 70);
-        let index = AnchorIndex::build(&prev, &grid);
+        let mut index = AnchorIndex::default();
+        index.build(&prev, &grid);
         let found = candidates(&index, &cur, &grid, &vec![true; grid.tiles()]);
         assert_eq!(found.first(), Some(&(-140, -50)));
     }
