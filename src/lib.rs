@@ -13,9 +13,13 @@
 //! the diff whether a checkpoint holds. The diff knows nothing of files or
 //! X, the format nothing of X or diffs.
 
+pub mod diff;
 pub mod format;
 pub mod frame;
+pub mod headless;
 pub mod input;
 pub mod model;
+pub mod record;
+pub mod screen;
 
 pub use frame::{Frame, FrameRef, PixelLayout};

@@ -3,8 +3,14 @@
 
 use clap::Subcommand;
 
+pub mod assemble;
 pub mod completions;
+pub mod describe;
+pub mod diff;
 pub mod man;
+pub mod record;
+pub mod repair;
+pub mod show;
 
 /// What a subcommand found, when it ran to the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,10 +18,6 @@ pub enum Outcome {
     /// All passed (exit code 0).
     Success,
     /// A comparison found a difference (exit code 1).
-    #[expect(
-        dead_code,
-        reason = "the diff and replay commands return it; remove this then"
-    )]
     Mismatch,
 }
 
@@ -28,6 +30,11 @@ pub struct EnvironmentError(pub anyhow::Error);
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Record(record::Args),
+    Show(show::Args),
+    Repair(repair::Args),
+    Assemble(assemble::Args),
+    Diff(diff::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -35,6 +42,11 @@ pub enum Command {
 impl Command {
     pub fn run(self) -> anyhow::Result<Outcome> {
         match self {
+            Command::Record(args) => record::run(args),
+            Command::Show(args) => show::run(args),
+            Command::Repair(args) => repair::run(args),
+            Command::Assemble(args) => assemble::run(args),
+            Command::Diff(args) => diff::run(args),
             Command::Completions(args) => completions::run(args),
             Command::Man(args) => man::run(args),
         }

@@ -1,15 +1,17 @@
-//! A headless X server for the input tests: Xvfb on a free display (it
-//! picks one and writes its number to a pipe, `-displayfd`), stopped when
-//! dropped. Tests skip, with a message, when Xvfb or a tool is missing.
+//! A headless X server for the input tests: the library's own
+//! `headless::Xvfb` at 1920x1080x24, stopped when dropped. Tests skip,
+//! with a message, when Xvfb or a tool is missing.
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+use trajectory::headless;
+use trajectory::model::ScreenGeometry;
 
 /// A running Xvfb.
 pub struct Xvfb {
-    child: Child,
+    _server: headless::Xvfb,
     /// The display name, `:N`.
     pub display: String,
 }
@@ -22,28 +24,17 @@ impl Xvfb {
             eprintln!("skipped: Xvfb is not installed (Debian: xvfb)");
             return None;
         }
-        // Xvfb writes the display number to the descriptor -displayfd
-        // names; its standard output is a pipe we read.
-        let mut child = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1920x1080x24"])
-            .args(["-nolisten", "tcp", "-noreset"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb is installed but would not start");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("reading Xvfb's display number");
-        let number: u32 = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("Xvfb wrote {line:?} instead of a display number"));
+        let geometry = ScreenGeometry {
+            width: 1920,
+            height: 1080,
+            depth: 24,
+        };
+        let server =
+            headless::Xvfb::start(geometry).expect("Xvfb is installed but would not start");
+        let display = server.display().to_string();
         Some(Xvfb {
-            child,
-            display: format!(":{number}"),
+            _server: server,
+            display,
         })
     }
 
@@ -64,13 +55,6 @@ impl Xvfb {
             .status()
             .unwrap_or_else(|e| panic!("running {program}: {e}"));
         assert!(status.success(), "{program} {args:?} failed: {status}");
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
