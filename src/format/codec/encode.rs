@@ -14,8 +14,8 @@ use super::tiles::{self, Vector};
 use crate::frame::{FrameRef, PixelLayout};
 
 /// Changed tiles below which motion is not searched: a click or a
-/// keystroke changes a few tiles in place, and indexing a whole frame for
-/// them would cost more than it saves.
+/// keystroke changes a few tiles in place, and searching for them would
+/// cost more than it saves.
 const MOTION_MIN_TILES: usize = 8;
 
 /// Share of a frame's pixels that, when new (literal or predicted) in a
@@ -44,7 +44,8 @@ pub struct Encoder {
     /// The chain's keyframe, which recall tiles and refreshes refer to.
     key: Vec<Px>,
     has_prev: bool,
-    /// Anchors of `prev`, built when a frame first needs them.
+    /// Anchors of `prev`, built when a frame first needs them, then kept
+    /// up to date until the next keyframe.
     index: AnchorIndex,
     index_built: bool,
     /// Anchors of `key`, built when a refresh first needs them.
@@ -52,6 +53,8 @@ pub struct Encoder {
     key_index_built: bool,
     /// Estimated decoding time no frame may pass.
     budget_ns: f64,
+    /// Estimated time to decode the previous frame, if a delta.
+    last_ns: f64,
     main: Compressor,
     photo: Compressor,
     /// Estimated time to decode the keyframe.
@@ -87,6 +90,7 @@ impl Encoder {
             key_index: AnchorIndex::default(),
             key_index_built: false,
             budget_ns: BUDGET_NS,
+            last_ns: 0.0,
             main: Compressor::new(Which::Main),
             photo: Compressor::new(Which::Photo),
             key_ns: 0.0,
@@ -126,9 +130,13 @@ impl Encoder {
         // A delta if it fits the budget and is not mostly new; else a
         // refresh if that does; else a keyframe. A frame costs at least its
         // frame and tile shares to decode, so hopeless plans are skipped.
-        let least = cost::min_delta_ns(&self.grid);
+        // A frame usually costs about what the one before it did: when that
+        // no longer fits, the delta is not even planned, which spares the
+        // encoder a second plan on the frames that end a run.
+        let least = cost::min_delta_ns(&self.grid).max(self.last_ns);
         let mut kind = Kind::Key;
         let budget = self.budget_ns;
+        let started = std::time::Instant::now();
         if self.has_prev && self.run_ns + least <= budget && self.plan(Kind::Delta) {
             kind = Kind::Delta;
         } else if self.has_prev && self.key_ns + least <= budget && self.plan(Kind::Refresh) {
@@ -136,9 +144,11 @@ impl Encoder {
         } else {
             self.plan_key();
         }
+        let planned = started.elapsed();
 
         let census = Census::of(&self.grid, &self.modes);
         let frame_ns = cost::frame_ns(&self.grid, &census, kind == Kind::Key);
+        self.last_ns = if kind == Kind::Delta { frame_ns } else { 0.0 };
         self.run_ns = match kind {
             Kind::Key => {
                 self.key_ns = frame_ns;
@@ -149,9 +159,11 @@ impl Encoder {
         };
         let payload = self.write(kind);
         log::trace!(
-            "{kind:?}: {} bytes, pixels same/literal/copy/patch/predicted/recall {:?}, \
+            "{kind:?}: planned in {:.1} ms, written in {:.1} ms, {} bytes, pixels same/literal/copy/patch/predicted/recall {:?}, \
              main body {} bytes, photo body {} bytes, {} vectors, decode estimate {:.2} ms \
              (from the keyframe {:.2} ms)",
+            planned.as_secs_f64() * 1e3,
+            (started.elapsed() - planned).as_secs_f64() * 1e3,
             payload.len(),
             census.pixels,
             self.sections.main.len(),
@@ -167,7 +179,15 @@ impl Encoder {
         }
         std::mem::swap(&mut self.prev, &mut self.cur);
         self.has_prev = true;
-        self.index_built = false;
+        // The index follows the previous frame band by band while frames
+        // change in part; a keyframe changed most of the screen, so the
+        // index is built anew when a frame next needs it.
+        if kind == Kind::Key {
+            self.index_built = false;
+        } else if self.index_built {
+            let dirty = motion::dirty_bands(&self.cur, &self.prev, &self.grid);
+            self.index.update(&self.prev, &self.grid, &dirty);
+        }
         Encoded {
             key: kind == Kind::Key,
             refresh: kind == Kind::Refresh,
@@ -197,9 +217,7 @@ impl Encoder {
         };
         let cur = &self.cur;
 
-        let changed: Vec<bool> = (0..grid.tiles())
-            .map(|t| !tiles::matches(reference, cur, &grid, t, (0, 0)))
-            .collect();
+        let changed = tiles::changed(reference, cur, &grid);
         let n_changed = changed.iter().filter(|&&c| c).count();
 
         let candidates = if n_changed >= MOTION_MIN_TILES {
@@ -211,7 +229,6 @@ impl Encoder {
         } else {
             Vec::new()
         };
-
         self.modes.clear();
         self.modes.resize(grid.tiles(), Op::Same as u8);
         self.vectors.clear();
