@@ -593,3 +593,46 @@ fn payload(
     }
     out
 }
+
+/// The delta of spec §7.8, written byte by byte, decodes to the scrolled
+/// screen: the spec's example and the decoder agree.
+#[test]
+fn the_spec_example_decodes() {
+    let (w, h) = (20usize, 4usize);
+    let before: Vec<u32> = (0..w * h).map(noise).collect();
+    let screen = |px: &[u32]| Screen {
+        w,
+        h,
+        px: px.to_vec(),
+    };
+
+    // The keyframe: two literal tiles, whose planes read like the image.
+    let mut key = vec![layout::KIND_KEY, 0, 1, 1];
+    for k in 0..3 {
+        key.extend(before.iter().map(|&p| layout::planes_of(p)[k]));
+    }
+
+    let mut delta = vec![1, 1, 4, 0, 0, 0, 2, 1, 1];
+    delta.extend([0x00; 16]);
+    delta.extend([0xFF; 16]);
+    delta.extend([0x00; 16]);
+    assert_eq!(delta.len(), 57, "the size the spec gives");
+
+    let after: Vec<u32> = (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            if x < 16 {
+                before[y * w + x + 4]
+            } else {
+                0xFF_FF_FF
+            }
+        })
+        .collect();
+
+    let mut main = stream::Compressor::new(stream::Which::Main);
+    let mut dec = Decoder::new(w as u32, h as u32);
+    let k = payload(0, &mut main, &key, None);
+    assert_eq!(dec.decode(true, &k).unwrap(), &screen(&before).frame());
+    let d = payload(0, &mut main, &delta, None);
+    assert_eq!(dec.decode(false, &d).unwrap(), &screen(&after).frame());
+}
