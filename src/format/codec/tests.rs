@@ -287,6 +287,7 @@ fn any_frame_decodes_from_its_keyframe_and_last_refresh() {
     let mut enc = Encoder::with_budget(160, 120, 600_000.0);
     let coded: Vec<Encoded> = frames.iter().map(|f| enc.encode(f.as_ref())).collect();
     assert!(coded.iter().any(|e| e.refresh), "no refresh");
+    assert!(coded.iter().all(|e| is_refresh(&e.payload) == e.refresh));
     for (i, frame) in frames.iter().enumerate() {
         let mut dec = Decoder::new(160, 120);
         let mut last = None;
