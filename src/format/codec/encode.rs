@@ -135,7 +135,7 @@ impl Encoder {
         // encoder a second plan on the frames that end a run.
         let least = cost::min_delta_ns(&self.grid).max(self.last_ns);
         let mut kind = Kind::Key;
-        let budget = self.budget_ns;
+        let budget = self.budget();
         let started = std::time::Instant::now();
         if self.has_prev && self.run_ns + least <= budget && self.plan(Kind::Delta) {
             kind = Kind::Delta;
@@ -254,7 +254,16 @@ impl Encoder {
         if new * KEY_NEW_SHARE.1 > grid.pixels() as u64 * KEY_NEW_SHARE.0 {
             return false;
         }
-        run_ns + cost::frame_ns(&grid, &census, false) <= self.budget_ns
+        run_ns + cost::frame_ns(&grid, &census, false) <= self.budget()
+    }
+
+    /// The decoding budget of the current chain. When the keyframe alone
+    /// comes near the codec's budget (a large screen of photographs), a
+    /// keyframe on every frame would cost the most bytes and encoding time
+    /// and gain nothing: a frame may then take up to half as long again as
+    /// its keyframe.
+    fn budget(&self) -> f64 {
+        self.budget_ns.max(1.5 * self.key_ns)
     }
 
     /// Chooses every tile's mode for a keyframe: literal or predicted.

@@ -280,6 +280,24 @@ fn chains_end_before_decoding_passes_the_budget() {
 }
 
 #[test]
+fn a_keyframe_beyond_the_budget_still_starts_a_chain() {
+    // A budget smaller than any keyframe's estimate: deltas and refreshes
+    // still follow, rather than a keyframe on every frame.
+    let frames: Vec<Frame> = (0..12)
+        .map(|i| desk(160, 120, 5 + i * 3, 8 + i * 2))
+        .collect();
+    let mut enc = Encoder::with_budget(160, 120, 1_000.0);
+    let coded: Vec<Encoded> = frames.iter().map(|f| enc.encode(f.as_ref())).collect();
+    let keys = coded.iter().filter(|e| e.key).count();
+    assert!(
+        keys < coded.len() / 2,
+        "{keys} keyframes of {}",
+        coded.len()
+    );
+    round_trip(&frames);
+}
+
+#[test]
 fn any_frame_decodes_from_its_keyframe_and_last_refresh() {
     let frames: Vec<Frame> = (0..30)
         .map(|i| desk(160, 120, 5 + (i * 7) % 60, 8 + (i * 5) % 50))
