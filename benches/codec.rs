@@ -122,6 +122,8 @@ struct Row {
     /// The slowest frame to encode after the first, whose time includes
     /// the encoder's first use of its memory.
     encode_max_later: Duration,
+    /// Every frame's encoding time, for the median.
+    encode_times: Vec<Duration>,
     /// Worst decoding of a frame on its own by a new decoder.
     decode_worst: Duration,
     decode_worst_wall: Duration,
@@ -151,6 +153,7 @@ impl Row {
         self.encode += o.encode;
         self.encode_max = self.encode_max.max(o.encode_max);
         self.encode_max_later = self.encode_max_later.max(o.encode_max_later);
+        self.encode_times.extend_from_slice(&o.encode_times);
         self.key_bytes += o.key_bytes;
         self.refresh_bytes += o.refresh_bytes;
         self.key_decode += o.key_decode;
@@ -268,6 +271,7 @@ fn measure(s: &Session) -> Row {
         let e = enc.encode(f.as_ref());
         let t = start.elapsed();
         row.encode += t;
+        row.encode_times.push(t);
         row.encode_max = row.encode_max.max(t);
         if n > 0 {
             row.encode_max_later = row.encode_max_later.max(t);
@@ -352,6 +356,14 @@ fn measure(s: &Session) -> Row {
     row
 }
 
+/// The middle value of some durations (the upper one of the two middle
+/// values when there is an even number).
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort_unstable();
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+}
+
 fn print_table(corpus: &str, rows: &[(String, usize, Row)]) {
     let kb = |bytes: u64, n: usize| bytes as f64 / n.max(1) as f64 / 1000.0;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -371,7 +383,7 @@ fn print_table(corpus: &str, rows: &[(String, usize, Row)]) {
         "key KB/f",
         "refr KB/f",
         "dlt KB/f",
-        "enc avg",
+        "enc med",
         "enc max",
         "max 2nd+",
         "dec worst",
@@ -401,7 +413,7 @@ fn print_table(corpus: &str, rows: &[(String, usize, Row)]) {
             kb(r.key_bytes, n),
             kb(r.refresh_bytes, n),
             kb(deltas, n),
-            ms(r.encode) / n as f64,
+            ms(median(&r.encode_times)),
             ms(r.encode_max),
             ms(r.encode_max_later),
             ms(r.decode_worst),
@@ -414,8 +426,8 @@ fn print_table(corpus: &str, rows: &[(String, usize, Row)]) {
     println!(
         "(x = PNG bytes / codec bytes; key/refr/dlt KB/f = the codec's bytes in keyframes, \
          refreshes and deltas, per frame of the session; times are CPU time of the thread; \
-         enc max 2nd+ = the slowest frame after the first, which also pays for the encoder's \
-         first use of its memory; dec worst = decoding the frame that is longest to reach on \
+         enc med = the median frame's encoding; enc max 2nd+ = the slowest frame after the \
+         first, which also pays for the encoder's first use of its memory; dec worst = decoding the frame that is longest to reach on \
          its own (keyframe, last refresh, deltas since) by a new decoder, best of 3, with its \
          wall time, the same by a decoder that has decoded before, and the path's length in \
          frames; chain = the worst frame reached through every frame since its keyframe, \
