@@ -258,12 +258,15 @@ impl Encoder {
     }
 
     /// The decoding budget of the current chain. When the keyframe alone
-    /// comes near the codec's budget (a large screen of photographs), a
-    /// keyframe on every frame would cost the most bytes and encoding time
-    /// and gain nothing: a frame may then take up to half as long again as
-    /// its keyframe.
+    /// comes near the codec's budget (a photograph on a large screen, or a
+    /// tighter budget), a keyframe on every frame would cost the most bytes
+    /// and encoding time and gain nothing: a frame may then take a quarter
+    /// longer than its keyframe, and at least four minimal deltas longer.
     fn budget(&self) -> f64 {
-        self.budget_ns.max(1.5 * self.key_ns)
+        let least = cost::min_delta_ns(&self.grid);
+        self.budget_ns
+            .max(1.25 * self.key_ns)
+            .max(self.key_ns + 4.0 * least)
     }
 
     /// Chooses every tile's mode for a keyframe: literal or predicted.
