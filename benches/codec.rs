@@ -23,8 +23,9 @@
 //! opening a file and listing its steps (`open/...`; the 1 GiB file takes
 //! a while to write, `TRAJECTORY_BENCH_GIB=0` leaves it out) and the
 //! hash that stores identical screens once (`dedup/...`). A criterion
-//! filter that matches nothing (`cargo bench --bench codec -- none`)
-//! prints the tables alone.
+//! filter that matches nothing, with the big file left out
+//! (`TRAJECTORY_BENCH_GIB=0 cargo bench --bench codec -- none`), prints
+//! the tables alone.
 //!
 //! Like the container, the codec is given only frames that differ from
 //! every earlier one: a step whose screen did not change stores no frame.
