@@ -1,22 +1,31 @@
 //! The frame codec on real 1920x1080 desktop sessions, against its peers
 //! measured in the same run on the same frames.
 //!
-//! Needs the corpus: `benches/corpus/make.sh` (a few minutes; it writes
-//! `target/corpus/<session>/NNNN.png`). Then:
+//! Needs the corpus: `benches/corpus/make.sh` (about ten minutes; it
+//! writes `target/corpus/<session>/NNNN.png`). Then:
 //!
 //! ```text
 //! cargo bench --bench codec
 //! ```
 //!
-//! First a summary table per session and for all sessions together (mixed):
-//! bytes per frame and the ratio against PNG for this codec and for the
-//! baselines (PNG per frame with the `image` crate's default compression,
-//! per-frame XOR with the previous frame + zstd, one continuous zstd stream
-//! with long-distance matching), encode time per frame, and the worst-case
-//! time to decode a frame from its keyframe. Then criterion groups
-//! `codec/encode/1080p/<session>` and `codec/decode/1080p/<session>` (one
-//! iteration codes or decodes the whole session) and
-//! `codec/decode/1080p/worst-chain`.
+//! First a summary table per corpus (light: a gradient root window;
+//! realistic: a photograph as wallpaper), per session and for the
+//! corpus's sessions together (mixed): bytes per frame and the ratio
+//! against PNG for this codec and for the baselines (PNG per frame with
+//! the `image` crate's default compression, per-frame XOR with the
+//! previous frame + zstd, one continuous zstd stream with long-distance
+//! matching), where the codec's bytes go (keyframes, refreshes, deltas),
+//! encode time per frame, and the worst time to decode a frame on its own
+//! (its keyframe, its last refresh and the deltas since). Then criterion
+//! groups `codec/encode/1080p/<session>` and `codec/decode/1080p/<session>`
+//! (one iteration codes or decodes the whole session) and
+//! `codec/decode/1080p/worst-path`, and the groups of `codec/open.rs`:
+//! opening a file and listing its steps (`open/...`; the 1 GiB file takes
+//! a while to write, `TRAJECTORY_BENCH_GIB=0` leaves it out) and the
+//! hash that stores identical screens once (`dedup/...`). A criterion
+//! filter that matches nothing, with the big file left out
+//! (`TRAJECTORY_BENCH_GIB=0 cargo bench --bench codec -- none`), prints
+//! the tables alone.
 //!
 //! Like the container, the codec is given only frames that differ from
 //! every earlier one: a step whose screen did not change stores no frame.
@@ -33,7 +42,14 @@ use criterion::{Criterion, Throughput};
 use trajectory::format::codec::{Decoder, Encoded, Encoder};
 use trajectory::{Frame, PixelLayout};
 
-const SESSIONS: [&str; 4] = ["click", "typing", "scroll", "window-move"];
+#[path = "codec/open.rs"]
+mod open;
+
+/// The light corpus: sessions on a gradient root window.
+const LIGHT: [&str; 4] = ["click", "typing", "scroll", "window-move"];
+
+/// The realistic corpus: sessions over a photograph as wallpaper.
+const REALISTIC: [&str; 4] = ["photo-click", "photo-term", "photo-web", "photo-drag"];
 
 struct Session {
     name: &'static str,
@@ -101,12 +117,25 @@ struct Row {
     zstd_long_time: Duration,
     ours: u64,
     keyframes: usize,
+    refreshes: usize,
     encode: Duration,
     encode_max: Duration,
+    /// The slowest frame to encode after the first, whose time includes
+    /// the encoder's first use of its memory.
+    encode_max_later: Duration,
+    /// Every frame's encoding time, for the median.
+    encode_times: Vec<Duration>,
+    /// Worst decoding of a frame on its own by a new decoder.
     decode_worst: Duration,
     decode_worst_wall: Duration,
-    worst_chain: usize,
+    /// The same by a decoder that has decoded before, as a reader keeps.
+    decode_worst_warm: Duration,
+    /// Worst decoding of a frame from its keyframe through every frame
+    /// between (refreshes not skipped), by a new decoder.
+    decode_chain_worst: Duration,
+    worst_path: usize,
     key_bytes: u64,
+    refresh_bytes: u64,
     key_decode: Duration,
     delta_decode: Duration,
 }
@@ -121,15 +150,21 @@ impl Row {
         self.zstd_long_time += o.zstd_long_time;
         self.ours += o.ours;
         self.keyframes += o.keyframes;
+        self.refreshes += o.refreshes;
         self.encode += o.encode;
         self.encode_max = self.encode_max.max(o.encode_max);
+        self.encode_max_later = self.encode_max_later.max(o.encode_max_later);
+        self.encode_times.extend_from_slice(&o.encode_times);
         self.key_bytes += o.key_bytes;
+        self.refresh_bytes += o.refresh_bytes;
         self.key_decode += o.key_decode;
         self.delta_decode += o.delta_decode;
+        self.decode_worst_warm = self.decode_worst_warm.max(o.decode_worst_warm);
+        self.decode_chain_worst = self.decode_chain_worst.max(o.decode_chain_worst);
         if o.decode_worst > self.decode_worst {
             self.decode_worst = o.decode_worst;
             self.decode_worst_wall = o.decode_worst_wall;
-            self.worst_chain = o.worst_chain;
+            self.worst_path = o.worst_path;
         }
     }
 }
@@ -188,22 +223,33 @@ fn encode_all(frames: &[Frame]) -> Vec<Encoded> {
     frames.iter().map(|f| enc.encode(f.as_ref())).collect()
 }
 
-/// The chains of a coded session: index ranges from a keyframe to the
-/// frame before the next one.
-fn chains(coded: &[Encoded]) -> Vec<std::ops::Range<usize>> {
-    let keys: Vec<usize> = (0..coded.len()).filter(|&i| coded[i].key).collect();
-    keys.iter()
-        .enumerate()
-        .map(|(n, &k)| k..keys.get(n + 1).copied().unwrap_or(coded.len()))
+/// The frames a reader decodes to reach frame `i` on its own (spec §7.2):
+/// its keyframe, then from its last refresh since (or the frame after the
+/// keyframe) up to it.
+fn path(coded: &[Encoded], i: usize) -> Vec<usize> {
+    let key = (0..=i)
+        .rev()
+        .find(|&k| coded[k].key)
+        .expect("a keyframe first");
+    let from = (key + 1..=i)
+        .rev()
+        .find(|&r| coded[r].refresh)
+        .unwrap_or(key + 1);
+    std::iter::once(key).chain(from..=i).collect()
+}
+
+/// The longest paths: those to the frames right before a keyframe or a
+/// refresh, and to the last frame.
+fn run_ends(coded: &[Encoded]) -> Vec<usize> {
+    (0..coded.len())
+        .filter(|&i| i + 1 == coded.len() || coded[i + 1].key || coded[i + 1].refresh)
         .collect()
 }
 
-/// Decodes a chain from its keyframe to its last frame, the most expensive
-/// frame of the chain to reach.
-fn decode_chain(w: u32, h: u32, coded: &[Encoded]) {
-    let mut dec = Decoder::new(w, h);
-    for e in coded {
-        black_box(dec.decode(e.key, &e.payload).unwrap());
+/// Decodes the frames `path` of a coded session, in order.
+fn decode_path(dec: &mut Decoder, coded: &[Encoded], path: &[usize]) {
+    for &i in path {
+        black_box(dec.decode(coded[i].key, &coded[i].payload).unwrap());
     }
 }
 
@@ -221,24 +267,32 @@ fn measure(s: &Session) -> Row {
 
     let mut enc = Encoder::new(w, h);
     let mut coded = Vec::new();
-    for f in frames {
+    for (n, f) in frames.iter().enumerate() {
         let start = ThreadTime::now();
         let e = enc.encode(f.as_ref());
         let t = start.elapsed();
         row.encode += t;
+        row.encode_times.push(t);
         row.encode_max = row.encode_max.max(t);
+        if n > 0 {
+            row.encode_max_later = row.encode_max_later.max(t);
+        }
         coded.push(e);
     }
     row.ours = coded.iter().map(|e| e.payload.len() as u64).sum();
     row.keyframes = coded.iter().filter(|e| e.key).count();
-    row.key_bytes = coded
-        .iter()
-        .filter(|e| e.key)
-        .map(|e| e.payload.len() as u64)
-        .sum();
+    row.refreshes = coded.iter().filter(|e| e.refresh).count();
+    let bytes_of = |f: fn(&Encoded) -> bool| -> u64 {
+        coded
+            .iter()
+            .filter(|e| f(e))
+            .map(|e| e.payload.len() as u64)
+            .sum()
+    };
+    row.key_bytes = bytes_of(|e| e.key);
+    row.refresh_bytes = bytes_of(|e| e.refresh);
 
-    // Every frame decodes back exactly, and the worst chain is timed: best
-    // of three runs per chain against the noise of a shared machine.
+    // Every frame decodes back exactly, in order.
     let mut dec = Decoder::new(w, h);
     for (e, f) in coded.iter().zip(frames) {
         let start = ThreadTime::now();
@@ -250,29 +304,74 @@ fn measure(s: &Session) -> Row {
         }
         assert!(got == f, "{}: mismatch", s.name);
     }
-    for c in chains(&coded) {
-        let (mut cpu, mut wall) = (Duration::MAX, Duration::MAX);
+
+    // The longest paths, each decoded by a new decoder (best of three runs
+    // against the noise of a shared machine) and by the decoder above,
+    // which has decoded before. Each path's last frame must come back.
+    for end in run_ends(&coded) {
+        let p = path(&coded, end);
+        let (mut cpu, mut wall, mut warm) = (Duration::MAX, Duration::MAX, Duration::MAX);
         for _ in 0..3 {
             let (t, w0) = (ThreadTime::now(), Instant::now());
-            decode_chain(w, h, &coded[c.clone()]);
+            let mut fresh = Decoder::new(w, h);
+            decode_path(&mut fresh, &coded, &p);
             cpu = cpu.min(t.elapsed());
             wall = wall.min(w0.elapsed());
+            let t = ThreadTime::now();
+            decode_path(&mut dec, &coded, &p);
+            warm = warm.min(t.elapsed());
+        }
+        let mut check = Decoder::new(w, h);
+        for &i in &p {
+            let got = check.decode(coded[i].key, &coded[i].payload).unwrap();
+            assert!(
+                i != end || got == &frames[end],
+                "{}: frame {end} on its own",
+                s.name
+            );
         }
         if cpu > row.decode_worst {
             row.decode_worst = cpu;
             row.decode_worst_wall = wall;
-            row.worst_chain = c.len();
+            row.worst_path = p.len();
         }
+        row.decode_worst_warm = row.decode_worst_warm.max(warm);
+    }
+
+    // The same frames reached the other way spec §7.2 allows, through every
+    // frame since the keyframe, as a reader that ignores refreshes does.
+    for end in (0..coded.len()).filter(|&i| i + 1 == coded.len() || coded[i + 1].key) {
+        let key = (0..=end)
+            .rev()
+            .find(|&k| coded[k].key)
+            .expect("a keyframe first");
+        let all: Vec<usize> = (key..=end).collect();
+        let mut cpu = Duration::MAX;
+        for _ in 0..3 {
+            let t = ThreadTime::now();
+            decode_path(&mut Decoder::new(w, h), &coded, &all);
+            cpu = cpu.min(t.elapsed());
+        }
+        row.decode_chain_worst = row.decode_chain_worst.max(cpu);
     }
     row
 }
 
-fn print_table(rows: &[(String, usize, Row)]) {
-    let kb = |bytes: u64, n: usize| bytes as f64 / n as f64 / 1000.0;
-    let ms = |d: Duration, n: usize| d.as_secs_f64() * 1000.0 / n as f64;
+/// The middle value of some durations (the upper one of the two middle
+/// values when there is an even number).
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort_unstable();
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+}
+
+fn print_table(corpus: &str, rows: &[(String, usize, Row)]) {
+    let kb = |bytes: u64, n: usize| bytes as f64 / n.max(1) as f64 / 1000.0;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!();
+    println!("{corpus}");
     println!(
-        "{:<12} {:>5} {:>6} | {:>9} | {:>15} | {:>15} | {:>15} | {:>4} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>5} | {:>9}",
+        "{:<12} {:>5} {:>6} | {:>9} | {:>15} | {:>15} | {:>15} | {:>5} {:>5} {:>9} {:>9} {:>9} | {:>7} {:>7} {:>7} | {:>9} {:>8} {:>8} {:>5} | {:>9}",
         "session",
         "steps",
         "frames",
@@ -281,22 +380,25 @@ fn print_table(rows: &[(String, usize, Row)]) {
         "zstd-long KB/f x",
         "trajectory KB/f x",
         "keys",
-        "key KB",
-        "dlt KB",
-        "kdec ms",
-        "ddec ms",
-        "enc ms",
+        "refr",
+        "key KB/f",
+        "refr KB/f",
+        "dlt KB/f",
+        "enc med",
         "enc max",
+        "max 2nd+",
         "dec worst",
         "(wall)",
+        "(warm)",
+        "path",
         "chain",
-        "zl enc ms"
     );
     for (name, steps, r) in rows {
         let n = r.frames;
         let x = |b: u64| r.png as f64 / b as f64;
+        let deltas = r.ours - r.key_bytes - r.refresh_bytes;
         println!(
-            "{:<12} {:>5} {:>6} | {:>9.1} | {:>8.2} {:>5.1}x | {:>8.2} {:>5.1}x | {:>8.2} {:>5.1}x | {:>4} {:>7.1} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>5.1} ms {:>5.1} ms {:>5} | {:>9.2}",
+            "{:<12} {:>5} {:>6} | {:>9.1} | {:>8.2} {:>5.1}x | {:>8.2} {:>5.1}x | {:>8.2} {:>5.1}x | {:>5} {:>5} {:>9.2} {:>9.2} {:>9.2} | {:>7.2} {:>7.2} {:>7.2} | {:>6.1} ms {:>5.1} ms {:>5.1} ms {:>5} | {:>6.1} ms",
             name,
             steps,
             n,
@@ -308,45 +410,44 @@ fn print_table(rows: &[(String, usize, Row)]) {
             kb(r.ours, n),
             x(r.ours),
             r.keyframes,
-            kb(r.key_bytes, r.keyframes),
-            kb(r.ours - r.key_bytes, n - r.keyframes),
-            ms(r.key_decode, r.keyframes),
-            ms(r.delta_decode, n - r.keyframes),
-            ms(r.encode, n),
-            r.encode_max.as_secs_f64() * 1000.0,
-            r.decode_worst.as_secs_f64() * 1000.0,
-            r.decode_worst_wall.as_secs_f64() * 1000.0,
-            r.worst_chain,
-            ms(r.zstd_long_time, n),
+            r.refreshes,
+            kb(r.key_bytes, n),
+            kb(r.refresh_bytes, n),
+            kb(deltas, n),
+            ms(median(&r.encode_times)),
+            ms(r.encode_max),
+            ms(r.encode_max_later),
+            ms(r.decode_worst),
+            ms(r.decode_worst_wall),
+            ms(r.decode_worst_warm),
+            r.worst_path,
+            ms(r.decode_chain_worst),
         );
     }
     println!(
-        "(x = PNG bytes / codec bytes; raw BGR is {:.0} KB a frame; times are CPU time of the \
-         thread; dec worst = decoding the longest-to-reach frame from its keyframe, best of 3, \
-         with its wall time and chain length; zl enc = continuous zstd's encode time a frame)",
-        rows[0].2.raw as f64 / rows[0].2.frames as f64 / 1000.0
+        "(x = PNG bytes / codec bytes; key/refr/dlt KB/f = the codec's bytes in keyframes, \
+         refreshes and deltas, per frame of the session; times are CPU time of the thread; \
+         enc med = the median frame's encoding; enc max 2nd+ = the slowest frame after the \
+         first, which also pays for the encoder's first use of its memory; dec worst = decoding the frame that is longest to reach on \
+         its own (keyframe, last refresh, deltas since) by a new decoder, best of 3, with its \
+         wall time, the same by a decoder that has decoded before, and the path's length in \
+         frames; chain = the worst frame reached through every frame since its keyframe, \
+         refreshes not skipped)"
     );
     println!();
 }
 
-fn main() {
-    env_logger::init();
-    // TRAJECTORY_CODEC_SESSIONS=scroll,typing limits the run to some sessions.
-    let only = std::env::var("TRAJECTORY_CODEC_SESSIONS").unwrap_or_default();
-    let sessions: Vec<Session> = SESSIONS
+/// Measures the sessions of one corpus present on disk and prints their
+/// table; returns the sessions for the criterion groups.
+fn corpus(title: &str, names: &[&'static str], only: &str) -> Vec<Session> {
+    let sessions: Vec<Session> = names
         .iter()
         .filter(|n| only.is_empty() || only.split(',').any(|o| o == **n))
         .filter_map(|&n| load(n))
         .collect();
     if sessions.is_empty() {
-        eprintln!(
-            "codec bench skipped: no corpus in {}; make it with benches/corpus/make.sh \
-             (or point TRAJECTORY_CODEC_CORPUS at one)",
-            corpus_dir().display()
-        );
-        return;
+        return sessions;
     }
-
     let mut rows = Vec::new();
     let mut mixed = Row::default();
     let mut steps = 0;
@@ -357,16 +458,45 @@ fn main() {
         rows.push((s.name.to_string(), s.steps, r));
     }
     rows.push(("mixed".to_string(), steps, mixed));
-    print_table(&rows);
+    print_table(title, &rows);
+    sessions
+}
+
+fn main() {
+    env_logger::init();
+    // TRAJECTORY_CODEC_SESSIONS=scroll,photo-web limits the run to some
+    // sessions.
+    let only = std::env::var("TRAJECTORY_CODEC_SESSIONS").unwrap_or_default();
+    let mut sessions = corpus("light corpus (gradient root window)", &LIGHT, &only);
+    sessions.extend(corpus(
+        "realistic corpus (a photograph as wallpaper)",
+        &REALISTIC,
+        &only,
+    ));
+    if sessions.is_empty() {
+        eprintln!(
+            "codec tables and groups skipped: no corpus in {}; make it with \
+             benches/corpus/make.sh (or point TRAJECTORY_CODEC_CORPUS at one)",
+            corpus_dir().display()
+        );
+    }
 
     let mut c = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5))
         .configure_from_args();
+    codec_groups(&mut c, &sessions);
+    open::bench_dedup_hash(&mut c);
+    open::bench_open(&mut c);
+    c.final_summary();
+}
 
+/// The criterion groups of the codec: encoding and decoding whole sessions,
+/// and the slowest frame to reach on its own.
+fn codec_groups(c: &mut Criterion, sessions: &[Session]) {
     let mut group = c.benchmark_group("codec/encode/1080p");
-    for s in &sessions {
+    for s in sessions {
         let bytes: u64 = s.frames.iter().map(|f| f.data().len() as u64).sum();
         group.throughput(Throughput::Bytes(bytes));
         group.bench_function(s.name, |b| b.iter(|| black_box(encode_all(&s.frames))));
@@ -374,27 +504,34 @@ fn main() {
     group.finish();
 
     let mut group = c.benchmark_group("codec/decode/1080p");
-    let mut worst: Option<(Duration, u32, u32, Vec<Encoded>)> = None;
-    for s in &sessions {
+    // The slowest path of all sessions: its time, the frame size, the
+    // session's coded frames and the path.
+    type Worst = (Duration, u32, u32, Vec<Encoded>, Vec<usize>);
+    let mut worst: Option<Worst> = None;
+    for s in sessions {
         let (w, h) = (s.frames[0].width(), s.frames[0].height());
         let coded = encode_all(&s.frames);
         let bytes: u64 = s.frames.iter().map(|f| f.data().len() as u64).sum();
         group.throughput(Throughput::Bytes(bytes));
-        group.bench_function(s.name, |b| b.iter(|| decode_chain(w, h, &coded)));
-        for c in chains(&coded) {
-            let start = Instant::now();
-            decode_chain(w, h, &coded[c.clone()]);
+        let all: Vec<usize> = (0..coded.len()).collect();
+        group.bench_function(s.name, |b| {
+            b.iter(|| decode_path(&mut Decoder::new(w, h), &coded, &all))
+        });
+        for end in run_ends(&coded) {
+            let p = path(&coded, end);
+            let start = ThreadTime::now();
+            decode_path(&mut Decoder::new(w, h), &coded, &p);
             let t = start.elapsed();
             if worst.as_ref().is_none_or(|(d, ..)| t > *d) {
-                worst = Some((t, w, h, coded[c].to_vec()));
+                worst = Some((t, w, h, coded.clone(), p));
             }
         }
     }
-    if let Some((_, w, h, chain)) = worst {
+    if let Some((_, w, h, coded, p)) = worst {
         group.throughput(Throughput::Bytes(u64::from(w * h * 4)));
-        group.bench_function("worst-chain", |b| b.iter(|| decode_chain(w, h, &chain)));
+        group.bench_function("worst-path", |b| {
+            b.iter(|| decode_path(&mut Decoder::new(w, h), &coded, &p))
+        });
     }
     group.finish();
-
-    c.final_summary();
 }

@@ -524,17 +524,19 @@ proptest! {
 fn delta_frames_decode_through_their_keyframe_chain() {
     // Frames 0 and 3 are keyframes, 1, 2 and 4 deltas that depend on the
     // frames before them: a fresh encoder starts each chain, so the chains
-    // are the codec's own, not faked flags.
+    // are the codec's own, not faked flags. The frames are large enough
+    // that a moved square is a small change, which the codec codes as a
+    // delta (a frame that is mostly new becomes a keyframe, spec §7.2).
     let (_dir, path) = temp_file("chains.traj");
-    let head = rmp_serde::to_vec_named(&header(8, 4)).unwrap();
+    let head = rmp_serde::to_vec_named(&header(64, 32)).unwrap();
     let mut bytes = format::record::file_head().to_vec();
     format::record::encode(format::Tag::HEAD, &head, &mut bytes).unwrap();
-    let mut enc = trajectory::format::codec::Encoder::new(8, 4);
+    let mut enc = trajectory::format::codec::Encoder::new(64, 32);
     for id in 0..5u32 {
         if id == 3 {
-            enc = trajectory::format::codec::Encoder::new(8, 4);
+            enc = trajectory::format::codec::Encoder::new(64, 32);
         }
-        let coded = enc.encode(screen(8, 4, id).as_ref());
+        let coded = enc.encode(screen(64, 32, id).as_ref());
         let key = id == 0 || id == 3;
         assert_eq!(coded.key, key, "frame {id}");
         let mut payload = id.to_le_bytes().to_vec();
@@ -555,7 +557,7 @@ fn delta_frames_decode_through_their_keyframe_chain() {
         assert_eq!(keyframes, [0, 0, 0, 3, 3]);
         assert_eq!(r.stats().keyframes, 2);
         for id in [4, 2, 0, 1, 3, 4, 2] {
-            assert_eq!(r.frame(id).unwrap(), &screen(8, 4, id), "frame {id}");
+            assert_eq!(r.frame(id).unwrap(), &screen(64, 32, id), "frame {id}");
         }
     }
 }

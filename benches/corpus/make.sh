@@ -6,20 +6,31 @@
 #
 #   benches/corpus/make.sh [OUT_DIR] [SESSION...]
 #
-# Sessions: click (xcalc clicked), typing (an xterm: keystrokes, scrolling
-# output of ls -lR, seq and man), scroll (chromium scrolled and clicked on
-# the local Rust documentation), window-move (windows moved and raised with
-# xdotool over a wallpaper). Needs: xvfb xfonts-base xdotool x11-apps xterm
-# imagemagick man-db hsetroot, and chromium for the scroll session (installed with
-# apt-get when missing). Runs in a few minutes; uses a fixed random seed so
-# the actions (not every pixel: fonts and timing) repeat from run to run.
+# Two corpora. The light one, on a gradient root window: click (xcalc
+# clicked), typing (an xterm: keystrokes, scrolling output of ls -lR, seq
+# and man), scroll (chromium scrolled and clicked on the local Rust
+# documentation), window-move (windows moved and raised with xdotool).
+# The realistic one, on a photograph as wallpaper (KDE's
+# plasma-workspace-wallpapers): photo-click (xcalc clicked over it),
+# photo-term (a colour terminal over part of it: typing, ls --color, grep
+# --color, man), photo-web (chromium in a window over it, on local pages of
+# photographs and text and on the Rust documentation: scrolled, links
+# followed), photo-drag (windows, one showing a photograph, dragged across
+# it in small steps, uncovering it). With no session named, all eight.
+#
+# Needs: xvfb xfonts-base xdotool x11-apps xterm imagemagick man-db
+# hsetroot, plus chromium and plasma-workspace-wallpapers for the sessions
+# that use them (installed with apt-get when missing). Runs in about ten
+# minutes; uses a fixed random seed so the actions (not every pixel: fonts
+# and timing) repeat from run to run.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/../../target/corpus}
 shift || true
 sessions=("$@")
-[ ${#sessions[@]} -gt 0 ] || sessions=(click typing scroll window-move)
+[ ${#sessions[@]} -gt 0 ] ||
+  sessions=(click typing scroll window-move photo-click photo-term photo-web photo-drag)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
@@ -88,6 +99,7 @@ step() {
 
 begin() {
   dir="$out/$1"
+  settle=0.3
   rm -rf "$dir"
   mkdir -p "$dir"
   n=0
@@ -213,12 +225,162 @@ window_move_session() {
   finish
 }
 
+# The realistic sessions' wallpaper: a photograph of a forest path, as
+# detailed as photographs get (the hardest case for lossless coding).
+photo=/usr/share/wallpapers/Path/contents/images/1920x1080.jpg
+
+photo_wallpaper() {
+  need plasma-workspace-wallpapers
+  hsetroot -fill "$photo" >/dev/null
+}
+
+photo_click_session() {
+  begin photo-click
+  photo_wallpaper
+  spawn xcalc -geometry 360x480+1180+200
+  local w
+  w=$(xdotool search --sync --class XCalc | head -n1)
+  sleep 1
+  for _ in $(seq 70); do
+    local col=$((RANDOM % 5)) row=$((RANDOM % 8))
+    step xdotool mousemove --window "$w" $((36 + col * 72)) $((150 + row * 42)) click 1
+  done
+  finish
+}
+
+photo_term_session() {
+  begin photo-term
+  photo_wallpaper
+  settle=0.4
+  spawn xterm -geometry 140x45+120+90 -bg '#1c1c1c' -fg '#d0d0d0' -xrm 'XTerm*colorMode: true' \
+    -e bash --norc
+  local w
+  w=$(xdotool search --sync --class XTerm | head -n1)
+  sleep 1
+  xdotool mousemove --window "$w" 300 200
+  step xdotool type --delay 0 $'PS1="\\[\\e[1;32m\\]user@desk\\[\\e[0m\\]:\\[\\e[1;34m\\]\\w\\[\\e[0m\\]\\$ "\n'
+  type_text "ls --color=always -l /usr/bin | head -n 80"
+  step xdotool type --delay 0 $'ls --color=always -lR /usr/share/doc | head -n 1500\n'
+  type_text "cd /usr/share"
+  step xdotool type --delay 0 $'grep --color=always -rn "license" /usr/share/doc/*/copyright | head -n 400\n'
+  step xdotool type --delay 0 $'man ls\n'
+  for _ in $(seq 6); do step xdotool key space; done
+  step xdotool key q
+  step xdotool type --delay 0 $'ls --color=always /usr/lib/x86_64-linux-gnu | head -n 600\n'
+  for _ in $(seq 4); do step xdotool key shift+Prior; done
+  for _ in $(seq 2); do step xdotool key shift+Next; done
+  type_text "echo done"
+  step xdotool key ctrl+l
+  type_text "date -u"
+  finish
+}
+
+# Local pages of photographs with text around them, linked to each other.
+make_pages() {
+  local site=$1 i=0 pic
+  mkdir -p "$site"
+  local pics=(Autumn BytheWater ColdRipple DarkestHour EveningGlow FallenLeaf Kite OneStandsOut)
+  local text
+  text=$(sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' /usr/share/common-licenses/GPL-3 | head -n 400)
+  for page in 0 1 2; do
+    {
+      echo "<!doctype html><html><head><meta charset=utf-8><title>Gallery $page</title>"
+      echo "<style>body{font:16px sans-serif;margin:2em;max-width:1100px}"
+      echo "img{width:520px;float:left;margin:0 1.5em 1em 0}p{line-height:1.5}</style></head><body>"
+      echo "<h1>Gallery, part $page</h1><p><a href=page0.html>part 0</a> | <a href=page1.html>part 1</a> | <a href=page2.html>part 2</a></p>"
+      for k in 0 1 2 3 4 5; do
+        pic=${pics[$(((page * 3 + k) % ${#pics[@]}))]}
+        echo "<h2>$pic</h2><img src=\"file:///usr/share/wallpapers/$pic/contents/images/1280x800.jpg\">"
+        echo "<p>$(echo "$text" | sed -n "$((i * 12 + 1)),$((i * 12 + 12))p")</p>"
+        echo "<p style=clear:both>$(echo "$text" | sed -n "$((i * 12 + 13)),$((i * 12 + 20))p")</p>"
+        i=$((i + 1))
+      done
+      echo "</body></html>"
+    } >"$site/page$page.html"
+  done
+}
+
+photo_web_session() {
+  need chromium
+  begin photo-web
+  photo_wallpaper
+  settle=1.0
+  make_pages "$work/site"
+  local docs
+  docs=$(ls -d "$HOME"/.rustup/toolchains/*/share/doc/rust/html 2>/dev/null | head -n1)
+  spawn chromium --no-sandbox --disable-gpu --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$work/chromium-web" --window-position=160,40 --window-size=1500,960 \
+    --disable-features=Translate "file://$work/site/page0.html"
+  xdotool search --sync --class chromium >/dev/null
+  sleep 6
+  xdotool mousemove 900 600
+  for round in 1 2; do
+    for _ in $(seq 8); do step xdotool click --repeat 3 5; done
+    for _ in $(seq 3); do step xdotool click --repeat 2 4; done
+    step xdotool key Next
+    step xdotool key Home
+    # The page's second link, "part 1", then "part 2" the next round.
+    step xdotool mousemove $((268 + round * 62)) 158 click 1
+    for _ in $(seq 6); do step xdotool mousemove 900 600 click --repeat 3 5; done
+    step xdotool key End
+    step xdotool key alt+Left
+  done
+  [ -n "$docs" ] && step xdotool key ctrl+l type --delay 0 $'file://'"$docs"$'/std/index.html\n'
+  for _ in $(seq 8); do step xdotool mousemove 900 600 click --repeat 3 5; done
+  step xdotool key alt+Left
+  for _ in $(seq 4); do step xdotool click --repeat 3 4; done
+  finish
+}
+
+photo_drag_session() {
+  begin photo-drag
+  photo_wallpaper
+  spawn xterm -geometry 100x30+80+80 -bg black -fg '#e0e0e0' -xrm 'XTerm*colorMode: true' \
+    -e sh -c 'ls --color=always -l /usr/bin | head -n 200; exec sh'
+  spawn xcalc -geometry 300x420+1400+500
+  spawn display -geometry +700+300 -resize 640x400 \
+    /usr/share/wallpapers/ColorfulCups/contents/images/2560x1600.jpg
+  sleep 3
+  local wins=()
+  mapfile -t wins < <(
+    xdotool search --class XTerm
+    xdotool search --class XCalc
+    xdotool search --name 'ImageMagick'
+  )
+  for _ in $(seq 8); do
+    local w=${wins[$((RANDOM % ${#wins[@]}))]}
+    local x y
+    eval "$(xdotool getwindowgeometry --shell "$w" | grep -E '^(X|Y)=')"
+    step xdotool windowraise "$w"
+    # A drag: the window follows the pointer in small steps, as a window
+    # manager moves it.
+    local dx=$(((RANDOM % 61) - 30)) dy=$(((RANDOM % 37) - 18))
+    for _ in $(seq 12); do
+      x=$((X + dx)) y=$((Y + dy))
+      x=$((x < 0 ? 0 : x > 1500 ? 1500 : x))
+      y=$((y < 0 ? 0 : y > 700 ? 700 : y))
+      X=$x Y=$y
+      step xdotool windowmove "$w" "$x" "$y"
+    done
+  done
+  finish
+}
+
 for s in "${sessions[@]}"; do
   case "$s" in
     click) click_session ;;
     typing) typing_session ;;
     scroll) scroll_session ;;
     window-move) window_move_session ;;
-    *) echo "unknown session '$s' (click, typing, scroll, window-move)" >&2; exit 2 ;;
+    photo-click) photo_click_session ;;
+    photo-term) photo_term_session ;;
+    photo-web) photo_web_session ;;
+    photo-drag) photo_drag_session ;;
+    *)
+      echo "unknown session '$s' (click typing scroll window-move" \
+        "photo-click photo-term photo-web photo-drag)" >&2
+      exit 2
+      ;;
   esac
 done

@@ -1,32 +1,38 @@
 //! The encoder: decides for every tile of a new frame whether it stayed,
-//! moved, changed a little or is new, and where keyframes go.
+//! moved, changed a little, shows again what the keyframe showed, or is
+//! new, and where keyframes go.
 
 #![forbid(unsafe_code)]
 
 use super::Encoded;
-use super::layout::{
-    Grid, KIND_DELTA, KIND_KEY, MAX_VECTORS, Op, Px, TILE, literal_bytes, mode, vector_of,
-};
+use super::cost::{self, BUDGET_NS, Census};
+use super::layout::{FLAG_REFRESH, Grid, KIND_DELTA, KIND_KEY, MAX_VECTORS, Op, Px};
 use super::motion::{self, AnchorIndex};
-use super::stream::Compressor;
+use super::sections::Sections;
+use super::stream::{Compressor, Which};
+use super::tiles::{self, Vector};
 use crate::frame::{FrameRef, PixelLayout};
 
 /// Changed tiles below which motion is not searched: a click or a
-/// keystroke changes a few tiles in place, and indexing a whole frame for
-/// them would cost more than it saves.
+/// keystroke changes a few tiles in place, and searching for them would
+/// cost more than it saves.
 const MOTION_MIN_TILES: usize = 8;
 
-/// Decoding work a chain may accumulate before the encoder starts a new
-/// one, in frames' worth of pixels (a keyframe counts two, a delta a
-/// quarter plus the pixels it writes). It keeps the decoding of any frame,
-/// keyframe plus the deltas before it, near 50 ms of CPU time at 1080p;
-/// `benches/codec.rs` measures the worst case. Longer chains code smaller
-/// (content seen earlier in the chain costs little) but decode slower.
-const CHAIN_BUDGET_FRAMES: u64 = 12;
+/// Share of a frame's pixels that, when new (literal or predicted) in a
+/// delta, makes the frame a keyframe instead: it costs about as many
+/// bytes, and it makes the frames after it cheap to reach.
+const KEY_NEW_SHARE: (u64, u64) = (3, 5);
 
-/// Largest share of a tile's pixels, as a fraction, that may differ from
-/// its prediction for the tile to be coded as a patch rather than literal.
-const PATCH_MAX_DIFFERING: (usize, usize) = (1, 8);
+/// What a coded frame decodes after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Nothing: a keyframe.
+    Key,
+    /// The frame before it.
+    Delta,
+    /// The chain's keyframe.
+    Refresh,
+}
 
 /// Codes the frames of one stream, in order.
 pub struct Encoder {
@@ -35,15 +41,31 @@ pub struct Encoder {
     prev: Vec<Px>,
     /// The frame being coded.
     cur: Vec<Px>,
+    /// The chain's keyframe, which recall tiles and refreshes refer to.
+    key: Vec<Px>,
     has_prev: bool,
-    /// Anchors of `prev`, built when a frame first needs them.
-    index: Option<AnchorIndex>,
-    stream: Compressor,
-    /// Decoding work of the chain so far, in pixels.
-    chain_work: u64,
+    /// Anchors of `prev`, built when a frame first needs them, then kept
+    /// up to date until the next keyframe.
+    index: AnchorIndex,
+    index_built: bool,
+    /// Anchors of `key`, built when a refresh first needs them.
+    key_index: AnchorIndex,
+    key_index_built: bool,
+    /// Estimated decoding time no frame may pass.
+    budget_ns: f64,
+    /// Estimated time to decode the previous frame, if a delta.
+    last_ns: f64,
+    main: Compressor,
+    photo: Compressor,
+    /// Estimated time to decode the keyframe.
+    key_ns: f64,
+    /// Estimated time to decode the previous frame from the keyframe: the
+    /// keyframe, the last refresh since, and the deltas after it.
+    run_ns: f64,
     modes: Vec<u8>,
-    literal: Vec<u8>,
-    residual: Vec<u8>,
+    /// The vector of every tile that has one.
+    vectors: Vec<Vector>,
+    sections: Sections,
 }
 
 impl Encoder {
@@ -61,13 +83,32 @@ impl Encoder {
             grid,
             prev: Vec::new(),
             cur: Vec::new(),
+            key: Vec::new(),
             has_prev: false,
-            index: None,
-            stream: Compressor::new(),
-            chain_work: 0,
+            index: AnchorIndex::default(),
+            index_built: false,
+            key_index: AnchorIndex::default(),
+            key_index_built: false,
+            budget_ns: BUDGET_NS,
+            last_ns: 0.0,
+            main: Compressor::new(Which::Main),
+            photo: Compressor::new(Which::Photo),
+            key_ns: 0.0,
+            run_ns: 0.0,
             modes: Vec::new(),
-            literal: Vec::new(),
-            residual: Vec::new(),
+            vectors: Vec::new(),
+            sections: Sections::default(),
+        }
+    }
+
+    /// An encoder whose chains keep every frame's estimated decoding time
+    /// under `budget_ns` rather than the codec's budget: tests use small
+    /// frames and small budgets to reach chain ends quickly.
+    #[cfg(test)]
+    pub(crate) fn with_budget(width: u32, height: u32, budget_ns: f64) -> Encoder {
+        Encoder {
+            budget_ns,
+            ..Encoder::new(width, height)
         }
     }
 
@@ -86,274 +127,214 @@ impl Encoder {
         );
         load(frame, &mut self.cur);
 
-        // A delta costs at least the mode map to decode; when even that
-        // does not fit the chain's budget, a keyframe is certain.
-        let fits = self.chain_work + base_work(&self.grid) <= self.budget();
-        let delta = (self.has_prev && fits).then(|| self.delta());
-        let encoded = match delta {
-            Some((body, work)) if self.chain_work + work <= self.budget() => {
-                self.chain_work += work;
-                let payload = self.stream.frame(false, &body);
-                log::trace!(
-                    "delta of {} bytes, body {} bytes",
-                    payload.len(),
-                    body.len()
-                );
-                Encoded {
-                    key: false,
-                    payload,
-                }
-            }
-            _ => {
-                let body = self.key_body();
-                self.chain_work = self.key_work();
-                Encoded {
-                    key: true,
-                    payload: self.stream.frame(true, &body),
-                }
-            }
-        };
+        // A delta if it fits the budget and is not mostly new; else a
+        // refresh if that does; else a keyframe. A frame costs at least its
+        // frame and tile shares to decode, so hopeless plans are skipped.
+        // A frame usually costs about what the one before it did: when that
+        // no longer fits, the delta is not even planned, which spares the
+        // encoder a second plan on the frames that end a run.
+        let least = cost::min_delta_ns(&self.grid).max(self.last_ns);
+        let mut kind = Kind::Key;
+        let budget = self.budget();
+        let started = std::time::Instant::now();
+        if self.has_prev && self.run_ns + least <= budget && self.plan(Kind::Delta) {
+            kind = Kind::Delta;
+        } else if self.has_prev && self.key_ns + least <= budget && self.plan(Kind::Refresh) {
+            kind = Kind::Refresh;
+        } else {
+            self.plan_key();
+        }
+        let planned = started.elapsed();
 
+        let census = Census::of(&self.grid, &self.modes);
+        let frame_ns = cost::frame_ns(&self.grid, &census, kind == Kind::Key);
+        self.last_ns = if kind == Kind::Delta { frame_ns } else { 0.0 };
+        self.run_ns = match kind {
+            Kind::Key => {
+                self.key_ns = frame_ns;
+                frame_ns
+            }
+            Kind::Delta => self.run_ns + frame_ns,
+            Kind::Refresh => self.key_ns + cost::refresh_ns(&self.grid) + frame_ns,
+        };
+        let payload = self.write(kind);
+        log::trace!(
+            "{kind:?}: planned in {:.1} ms, written in {:.1} ms, {} bytes, pixels same/literal/copy/patch/predicted/recall {:?}, \
+             main body {} bytes, photo body {} bytes, {} vectors, decode estimate {:.2} ms \
+             (from the keyframe {:.2} ms)",
+            planned.as_secs_f64() * 1e3,
+            (started.elapsed() - planned).as_secs_f64() * 1e3,
+            payload.len(),
+            census.pixels,
+            self.sections.main.len(),
+            self.sections.photo.len(),
+            self.sections.vector_count,
+            frame_ns / 1e6,
+            self.run_ns / 1e6,
+        );
+
+        if kind == Kind::Key {
+            self.key.clone_from(&self.cur);
+            self.key_index_built = false;
+        }
         std::mem::swap(&mut self.prev, &mut self.cur);
         self.has_prev = true;
-        self.index = None;
-        encoded
-    }
-
-    fn budget(&self) -> u64 {
-        CHAIN_BUDGET_FRAMES * self.grid.pixels() as u64
-    }
-
-    /// Decoding work of a keyframe: every pixel decompressed and written,
-    /// counted twice since a keyframe's zstd input is the whole frame.
-    fn key_work(&self) -> u64 {
-        2 * self.grid.pixels() as u64
-    }
-
-    fn key_body(&self) -> Vec<u8> {
-        let mut body = Vec::with_capacity(1 + 3 * self.cur.len());
-        body.push(KIND_KEY);
-        for &p in &self.cur {
-            body.extend_from_slice(&literal_bytes(p));
+        // The index follows the previous frame band by band while frames
+        // change in part; a keyframe changed most of the screen, so the
+        // index is built anew when a frame next needs it.
+        if kind == Kind::Key {
+            self.index_built = false;
+        } else if self.index_built {
+            let dirty = motion::dirty_bands(&self.cur, &self.prev, &self.grid);
+            self.index.update(&self.prev, &self.grid, &dirty);
         }
-        body
+        Encoded {
+            key: kind == Kind::Key,
+            refresh: kind == Kind::Refresh,
+            payload,
+        }
     }
 
-    /// The body of the current frame as a delta of the previous one, with
-    /// the work it takes to decode.
-    fn delta(&mut self) -> (Vec<u8>, u64) {
+    /// Chooses every tile's mode for a delta (against the previous frame)
+    /// or a refresh (against the keyframe). Returns false when the frame
+    /// is better coded otherwise: it is mostly new, or decoding it would
+    /// pass the budget.
+    fn plan(&mut self, kind: Kind) -> bool {
         let grid = self.grid;
-        let (prev, cur) = (&self.prev, &self.cur);
+        let (reference, index, built, run_ns) = match kind {
+            Kind::Refresh => (
+                &self.key,
+                &mut self.key_index,
+                &mut self.key_index_built,
+                self.key_ns + cost::refresh_ns(&grid),
+            ),
+            _ => (
+                &self.prev,
+                &mut self.index,
+                &mut self.index_built,
+                self.run_ns,
+            ),
+        };
+        let cur = &self.cur;
 
-        let changed: Vec<bool> = (0..grid.tiles())
-            .map(|t| !tile_matches(prev, cur, &grid, t, (0, 0)))
-            .collect();
+        let changed = tiles::changed(reference, cur, &grid);
         let n_changed = changed.iter().filter(|&&c| c).count();
 
-        let vectors = if n_changed >= MOTION_MIN_TILES {
-            let index = self
-                .index
-                .get_or_insert_with(|| AnchorIndex::build(prev, &grid));
+        let candidates = if n_changed >= MOTION_MIN_TILES {
+            if !*built {
+                index.build(reference, &grid);
+                *built = true;
+            }
             motion::candidates(index, cur, &grid, &changed)
         } else {
             Vec::new()
         };
-        debug_assert!(vectors.len() <= MAX_VECTORS);
-
         self.modes.clear();
-        self.modes.resize(grid.tiles(), mode(Op::Same, 0));
-        let mut touched = 0u64;
+        self.modes.resize(grid.tiles(), Op::Same as u8);
+        self.vectors.clear();
+        self.vectors.resize(grid.tiles(), (0, 0));
+        let refs = tiles::References {
+            prev: reference,
+            cur,
+            // A refresh's reference is the keyframe already.
+            key: if kind == Kind::Refresh {
+                &[]
+            } else {
+                &self.key
+            },
+        };
         for t in (0..grid.tiles()).filter(|&t| changed[t]) {
-            let (_, _, w, h) = grid.rect(t);
-            touched += u64::from(w * h);
-            self.modes[t] = choose(prev, cur, &grid, t, &vectors, &self.modes);
+            let (op, v) = tiles::choose(&refs, &grid, t, &candidates, &self.modes, &self.vectors);
+            self.modes[t] = op as u8;
+            self.vectors[t] = v;
         }
 
-        // Literal and residual pixels go row by row across a band of
-        // tiles, so that a run of new tiles reads like the image itself.
-        self.literal.clear();
-        self.residual.clear();
-        let w = grid.width as usize;
-        for band in 0..grid.rows {
-            let tiles = band * grid.cols..(band + 1) * grid.cols;
-            if self.modes[tiles.clone()]
-                .iter()
-                .all(|&m| Op::of(m) == Op::Same)
-            {
-                continue;
-            }
-            let y0 = band as u32 * TILE;
-            for y in y0..(y0 + TILE).min(grid.height) {
-                for t in tiles.clone() {
-                    let m = self.modes[t];
-                    let (x0, _, tw, _) = grid.rect(t);
-                    let row = y as usize * w + x0 as usize..y as usize * w + (x0 + tw) as usize;
-                    match Op::of(m) {
-                        Op::Literal => {
-                            for &p in &cur[row] {
-                                self.literal.extend_from_slice(&literal_bytes(p));
-                            }
-                        }
-                        Op::Patch => {
-                            let (dx, dy) = vector(&vectors, m);
-                            let shift = dy as isize * w as isize + dx as isize;
-                            for i in row {
-                                let q = prev[(i as isize + shift) as usize];
-                                let d = (cur[i] ^ q).to_le_bytes();
-                                self.residual.extend_from_slice(&d[..3]);
-                            }
-                        }
-                        Op::Same | Op::Copy => {}
-                    }
-                }
+        let census = Census::of(&grid, &self.modes);
+        let new = census.get(Op::Literal) + census.get(Op::Predicted);
+        if new * KEY_NEW_SHARE.1 > grid.pixels() as u64 * KEY_NEW_SHARE.0 {
+            return false;
+        }
+        run_ns + cost::frame_ns(&grid, &census, false) <= self.budget()
+    }
+
+    /// The decoding budget of the current chain. When the keyframe alone
+    /// comes near the codec's budget (a photograph on a large screen, or a
+    /// tighter budget), a keyframe on every frame would cost the most bytes
+    /// and encoding time and gain nothing: a frame may then take a quarter
+    /// longer than its keyframe, and at least four minimal deltas longer.
+    fn budget(&self) -> f64 {
+        let least = cost::min_delta_ns(&self.grid);
+        self.budget_ns
+            .max(1.25 * self.key_ns)
+            .max(self.key_ns + 4.0 * least)
+    }
+
+    /// Chooses every tile's mode for a keyframe: literal or predicted.
+    /// Tiles a plan already found new keep their choice.
+    fn plan_key(&mut self) {
+        let grid = self.grid;
+        if self.modes.len() != grid.tiles() {
+            self.modes.clear();
+            self.modes.resize(grid.tiles(), Op::Same as u8);
+        }
+        for t in 0..grid.tiles() {
+            let m = self.modes[t];
+            if m != Op::Literal as u8 && m != Op::Predicted as u8 {
+                self.modes[t] = tiles::classify(&self.cur, &grid, t) as u8;
             }
         }
+        self.vectors.clear();
+        self.vectors.resize(grid.tiles(), (0, 0));
+    }
 
-        let mut body = Vec::with_capacity(
-            2 + 4 * vectors.len() + self.modes.len() + self.literal.len() + self.residual.len(),
+    /// Writes the planned frame's body through the streams and returns its
+    /// payload (§7.3).
+    fn write(&mut self, kind: Kind) -> Vec<u8> {
+        if kind != Kind::Delta {
+            self.main.restart();
+        }
+        let reference = match kind {
+            Kind::Refresh => &self.key,
+            _ => &self.prev,
+        };
+        self.sections.fill(
+            &self.grid,
+            if kind == Kind::Key {
+                KIND_KEY
+            } else {
+                KIND_DELTA
+            },
+            &self.modes,
+            &self.vectors,
+            reference,
+            &self.cur,
         );
-        body.push(KIND_DELTA);
-        body.push(vectors.len() as u8);
-        for &(dx, dy) in &vectors {
-            body.extend_from_slice(&(dx as i16).to_le_bytes());
-            body.extend_from_slice(&(dy as i16).to_le_bytes());
-        }
-        body.extend_from_slice(&self.modes);
-        body.extend_from_slice(&self.literal);
-        body.extend_from_slice(&self.residual);
+        debug_assert!(self.sections.vector_count <= MAX_VECTORS);
 
-        if log::log_enabled!(log::Level::Trace) {
-            let mut ops = [0usize; 4];
-            for &m in &self.modes {
-                ops[Op::of(m) as usize] += 1;
-            }
-            log::trace!(
-                "delta: {} vectors (first {:?}), tiles same/literal/copy/patch {ops:?}, \
-                 {} literal and {} residual bytes",
-                vectors.len(),
-                vectors.first(),
-                self.literal.len(),
-                self.residual.len()
-            );
+        let mut main = Vec::new();
+        self.main.frame(&self.sections.main, &mut main);
+        let mut payload = Vec::with_capacity(main.len() + 16);
+        payload.push(if kind == Kind::Refresh {
+            FLAG_REFRESH
+        } else {
+            0
+        });
+        write_varint(&mut payload, main.len());
+        payload.extend_from_slice(&main);
+        if !self.sections.photo.is_empty() {
+            self.photo.whole(&self.sections.photo, &mut payload);
         }
-        let work = base_work(&grid) + touched;
-        (body, work)
+        payload
     }
 }
 
-/// Decoding work of a delta beyond the pixels it writes: reading its mode
-/// map, and above all continuing the chain's zstd stream, whose matches
-/// reach back into megabytes of cold memory. Counted as a quarter of the
-/// frame's pixels, which is what deltas of real sessions cost next to a
-/// keyframe (`benches/codec.rs`).
-fn base_work(grid: &Grid) -> u64 {
-    grid.pixels() as u64 / 4
-}
-
-/// The mode of changed tile `t`: a copy if some candidate vector (the
-/// neighbours' first) reproduces it exactly, else a patch on the best
-/// prediction if few pixels differ from it, else literal pixels.
-fn choose(
-    prev: &[Px],
-    cur: &[Px],
-    grid: &Grid,
-    t: usize,
-    vectors: &[(i32, i32)],
-    modes: &[u8],
-) -> u8 {
-    // Neighbours that already moved are the likeliest vectors: a scrolled
-    // region or a moved window spans many tiles.
-    let mut order: Vec<usize> = Vec::with_capacity(vectors.len() + 2);
-    let neighbours = [
-        (!t.is_multiple_of(grid.cols)).then(|| modes[t - 1]),
-        (t >= grid.cols).then(|| modes[t - grid.cols]),
-    ];
-    for m in neighbours.into_iter().flatten() {
-        let v = vector_of(m);
-        if v > 0 && matches!(Op::of(m), Op::Copy | Op::Patch) && !order.contains(&v) {
-            order.push(v);
-        }
+/// Appends `n` as a LEB128 varint (§7.3).
+fn write_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
     }
-    let first = order.len();
-    for v in 1..=vectors.len() {
-        if !order[..first].contains(&v) {
-            order.push(v);
-        }
-    }
-
-    for &v in &order {
-        let d = vectors[v - 1];
-        if grid.inside(t, d) && tile_matches(prev, cur, grid, t, d) {
-            return mode(Op::Copy, v);
-        }
-    }
-
-    let (_, _, w, h) = grid.rect(t);
-    let pixels = (w * h) as usize;
-    let mut best = (differing(prev, cur, grid, t, (0, 0), pixels), 0);
-    for &v in order.iter().take(3) {
-        let d = vectors[v - 1];
-        if grid.inside(t, d) {
-            let n = differing(prev, cur, grid, t, d, best.0);
-            if n < best.0 {
-                best = (n, v);
-            }
-        }
-    }
-    // A patch pays when the prediction is nearly right (a hovered button,
-    // a typed character). New content over old content (a scrolled-in
-    // line of text over the one it replaced) differs in fewer than half
-    // its pixels, yet its XOR is noise to zstd, while its literal pixels
-    // repeat glyphs coded before.
-    if best.0 * PATCH_MAX_DIFFERING.1 <= pixels * PATCH_MAX_DIFFERING.0 {
-        mode(Op::Patch, best.1)
-    } else {
-        mode(Op::Literal, 0)
-    }
-}
-
-fn vector(vectors: &[(i32, i32)], m: u8) -> (i32, i32) {
-    match vector_of(m) {
-        0 => (0, 0),
-        v => vectors[v - 1],
-    }
-}
-
-/// Whether tile `t` of `cur` equals the tile of `prev` moved by `d`.
-fn tile_matches(prev: &[Px], cur: &[Px], grid: &Grid, t: usize, (dx, dy): (i32, i32)) -> bool {
-    let (x, y, w, h) = grid.rect(t);
-    let stride = grid.width as usize;
-    let (sx, sy) = ((x as i32 + dx) as usize, (y as i32 + dy) as usize);
-    (0..h as usize).all(|r| {
-        let a = &cur[(y as usize + r) * stride + x as usize..][..w as usize];
-        let b = &prev[(sy + r) * stride + sx..][..w as usize];
-        a == b
-    })
-}
-
-/// How many pixels of tile `t` of `cur` differ from `prev` moved by `d`,
-/// counting no further than `limit`.
-fn differing(
-    prev: &[Px],
-    cur: &[Px],
-    grid: &Grid,
-    t: usize,
-    (dx, dy): (i32, i32),
-    limit: usize,
-) -> usize {
-    let (x, y, w, h) = grid.rect(t);
-    let stride = grid.width as usize;
-    let (sx, sy) = ((x as i32 + dx) as usize, (y as i32 + dy) as usize);
-    let mut n = 0;
-    for r in 0..h as usize {
-        let a = &cur[(y as usize + r) * stride + x as usize..][..w as usize];
-        let b = &prev[(sy + r) * stride + sx..][..w as usize];
-        n += a.iter().zip(b).filter(|(p, q)| p != q).count();
-        if n >= limit {
-            break;
-        }
-    }
-    n
+    out.push(n as u8);
 }
 
 /// Reads a frame into codec pixels (blue, green, red in the low bytes).

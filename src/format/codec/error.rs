@@ -64,9 +64,39 @@ pub enum CodecError {
     #[error("frame body has {found} bytes, its tile modes call for {expected} (spec §7.5)")]
     Length { expected: usize, found: usize },
 
-    /// More motion vectors than §7.5 allows.
-    #[error("frame body lists {found} motion vectors, spec §7.5 allows at most {max}")]
-    TooManyVectors { found: usize, max: usize },
+    /// The payload's flags byte is not one §7.3 allows here.
+    #[error(
+        "frame payload has flags {found:#04x}; spec §7.3 allows 0, or 1 (refresh) on a frame \
+         that is not a keyframe (this one is {}a keyframe)",
+        if *key { "" } else { "not " }
+    )]
+    Flags { key: bool, found: u8 },
+
+    /// The payload declares a main part longer than itself.
+    #[error(
+        "frame payload declares a main part of {declared} bytes but has only {available} \
+         after the length (spec §7.3); the payload is truncated or corrupt"
+    )]
+    MainLength { declared: usize, available: usize },
+
+    /// The photo stream's part yields a different number of bytes than the
+    /// body's predicted tiles call for.
+    #[error(
+        "frame payload's photo part holds {found} bytes of predicted planes, the body's \
+         predicted tiles call for {expected} (spec §7.3, §7.5)"
+    )]
+    PhotoLength { expected: usize, found: usize },
+
+    /// A mode byte names no operation.
+    #[error("tile {tile} has mode {found}, spec §7.5 defines modes 0 to 5")]
+    Mode { tile: usize, found: u8 },
+
+    /// A keyframe tile refers to a frame before it.
+    #[error(
+        "keyframe tile {tile} has mode {found}, a keyframe has only literal (1) and predicted \
+         (4) tiles (spec §7.4)"
+    )]
+    KeyMode { tile: usize, found: u8 },
 
     /// A tile names a motion vector the body does not list.
     #[error("tile {tile} uses motion vector {found}, the body lists {count} (spec §7.5)")]

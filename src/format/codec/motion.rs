@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::layout::{Grid, MAX_VECTORS, Px, TILE};
 
@@ -26,22 +27,136 @@ const SELECT_BITS: u32 = 6;
 /// Votes a shift needs to become a candidate.
 const MIN_VOTES: u32 = 2;
 
+/// A hasher for keys that are hashes already (anchors) or small integer
+/// pairs (vectors): one multiplication, where the standard library's
+/// default would spend most of the motion search's time.
+#[derive(Default, Clone, Copy)]
+pub struct QuickHasher(u64);
+
+impl Hasher for QuickHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(23) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_i32(&mut self, n: i32) {
+        self.write_u64(u64::from(n as u32));
+    }
+}
+
+type QuickMap<K, V> = HashMap<K, V, BuildHasherDefault<QuickHasher>>;
+
+/// Where an anchor hash occurs in the indexed frame.
+#[derive(Clone, Copy)]
+struct Seen {
+    /// How many times it occurs.
+    count: u32,
+    /// Where, when it occurs once; `None` when the place is not known
+    /// (it occurred more than once and all but one occurrence went away).
+    at: Option<(u32, u32)>,
+}
+
 /// The anchors of a frame: hash to position, for hashes that occur once.
+/// Kept between frames, and brought up to date band by band, so that a
+/// frame that changed a little costs little to index.
+#[derive(Default)]
 pub struct AnchorIndex {
-    map: HashMap<u64, Option<(u32, u32)>>,
+    map: QuickMap<u64, Seen>,
+    /// The anchor hashes of every band.
+    bands: Vec<Vec<u64>>,
 }
 
 impl AnchorIndex {
-    /// Indexes every anchor of `pixels` (a whole frame).
-    pub fn build(pixels: &[Px], grid: &Grid) -> AnchorIndex {
-        let mut map: HashMap<u64, Option<(u32, u32)>> = HashMap::new();
-        scan(pixels, grid, 0, grid.height, |key, x, y| {
-            map.entry(key)
-                .and_modify(|e| *e = None)
-                .or_insert(Some((x, y)));
-        });
-        AnchorIndex { map }
+    /// Indexes every anchor of `pixels` (a whole frame), forgetting the
+    /// frame indexed before.
+    pub fn build(&mut self, pixels: &[Px], grid: &Grid) {
+        self.map.clear();
+        self.bands.resize_with(grid.rows, Vec::new);
+        for band in &mut self.bands {
+            band.clear();
+        }
+        self.update(pixels, grid, &vec![true; grid.rows]);
     }
+
+    /// Re-indexes the bands marked `dirty` from `pixels`; the others keep
+    /// their anchors. A band's anchors hash its rows and the row above it,
+    /// so a band is dirty when any of those rows changed since it was
+    /// indexed.
+    pub fn update(&mut self, pixels: &[Px], grid: &Grid, dirty: &[bool]) {
+        debug_assert_eq!(self.bands.len(), grid.rows);
+        let dirty = || {
+            dirty
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| **d)
+                .map(|(b, _)| b)
+        };
+        // All old anchors go before any new one comes, so that content
+        // that moved from one dirty band to another keeps its place.
+        for band in dirty() {
+            for key in self.bands[band].drain(..) {
+                if let Some(seen) = self.map.get_mut(&key) {
+                    seen.count -= 1;
+                    if seen.count == 0 {
+                        self.map.remove(&key);
+                    } else {
+                        // The place of the occurrence that stays is not
+                        // kept: the hash no longer names one place.
+                        seen.at = None;
+                    }
+                }
+            }
+        }
+        for band in dirty() {
+            let y0 = band as u32 * TILE;
+            let y1 = (y0 + TILE).min(grid.height);
+            let (map, list) = (&mut self.map, &mut self.bands[band]);
+            scan(pixels, grid, y0, y1, |key, x, y| {
+                list.push(key);
+                map.entry(key)
+                    .and_modify(|e| {
+                        e.count += 1;
+                        e.at = None;
+                    })
+                    .or_insert(Seen {
+                        count: 1,
+                        at: Some((x, y)),
+                    });
+            });
+        }
+    }
+
+    /// The one place of anchor `key`, if it occurs once.
+    fn place(&self, key: u64) -> Option<(u32, u32)> {
+        self.map.get(&key).and_then(|s| s.at)
+    }
+}
+
+/// The bands of a frame whose anchors differ between two frames: those
+/// with a changed row, and those right below a band whose last row
+/// changed.
+pub fn dirty_bands(old: &[Px], new: &[Px], grid: &Grid) -> Vec<bool> {
+    let w = grid.width as usize;
+    let mut dirty = vec![false; grid.rows];
+    for y in 0..grid.height as usize {
+        if old[y * w..][..w] != new[y * w..][..w] {
+            let band = y / TILE as usize;
+            dirty[band] = true;
+            if (y + 1) % TILE as usize == 0 && band + 1 < grid.rows {
+                dirty[band + 1] = true;
+            }
+        }
+    }
+    dirty
 }
 
 /// Candidate vectors `(dx, dy)`, best first, such that `cur` at `(x, y)`
@@ -53,7 +168,7 @@ pub fn candidates(
     grid: &Grid,
     changed: &[bool],
 ) -> Vec<(i32, i32)> {
-    let mut votes: HashMap<(i32, i32), u32> = HashMap::new();
+    let mut votes: QuickMap<(i32, i32), u32> = QuickMap::default();
     for band in 0..grid.rows {
         let tiles = &changed[band * grid.cols..(band + 1) * grid.cols];
         if !tiles.iter().any(|&c| c) {
@@ -65,8 +180,8 @@ pub fn candidates(
             if !tiles[(x / TILE) as usize] {
                 return;
             }
-            if let Some(Some((px, py))) = index.map.get(&key) {
-                let v = (*px as i32 - x as i32, *py as i32 - y as i32);
+            if let Some((px, py)) = index.place(key) {
+                let v = (px as i32 - x as i32, py as i32 - y as i32);
                 if v != (0, 0) {
                     *votes.entry(v).or_default() += 1;
                 }
@@ -146,7 +261,8 @@ mod tests {
         // Scrolled up by 24 rows; the last 24 rows are new.
         let mut cur = prev[24 * w as usize..].to_vec();
         cur.extend(texty(w, 24, 2));
-        let index = AnchorIndex::build(&prev, &grid);
+        let mut index = AnchorIndex::default();
+        index.build(&prev, &grid);
         let changed = vec![true; grid.tiles()];
         let found = candidates(&index, &cur, &grid, &changed);
         assert_eq!(found.first(), Some(&(0, 24)));
@@ -168,8 +284,45 @@ mod tests {
         put(&mut prev, 10, 20);
         let mut cur = vec![0x336699; (w * h) as usize];
         put(&mut cur, 150, 70);
-        let index = AnchorIndex::build(&prev, &grid);
+        let mut index = AnchorIndex::default();
+        index.build(&prev, &grid);
         let found = candidates(&index, &cur, &grid, &vec![true; grid.tiles()]);
         assert_eq!(found.first(), Some(&(-140, -50)));
+    }
+
+    #[test]
+    fn an_updated_index_agrees_with_a_new_one() {
+        let (w, h) = (256u32, 128u32);
+        let grid = Grid::new(w, h).unwrap();
+        let prev = texty(w, h, 4);
+        let mut cur = prev.clone();
+        // New content in rows 30 to 40 (bands 1 and 2) and on the last
+        // row of band 4, which also changes the anchors of band 5.
+        let fresh = texty(w, 11, 5);
+        cur[30 * w as usize..41 * w as usize].copy_from_slice(&fresh);
+        cur[79 * w as usize + 7] ^= 0xFF;
+        let dirty = dirty_bands(&prev, &cur, &grid);
+        assert_eq!(dirty, [false, true, true, false, true, true, false, false]);
+
+        let mut updated = AnchorIndex::default();
+        updated.build(&prev, &grid);
+        updated.update(&cur, &grid, &dirty);
+        let mut built = AnchorIndex::default();
+        built.build(&cur, &grid);
+        assert_eq!(updated.map.len(), built.map.len());
+        let mut places = 0;
+        for (key, seen) in &built.map {
+            let got = updated.map[key];
+            assert_eq!(got.count, seen.count);
+            if let Some(at) = got.at {
+                assert_eq!(Some(at), seen.at);
+                places += 1;
+            }
+        }
+        assert!(
+            places * 10 >= built.map.len() * 9,
+            "{places} of {}",
+            built.map.len()
+        );
     }
 }

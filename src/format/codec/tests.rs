@@ -230,28 +230,129 @@ fn all_pixel_layouts_and_spare_bytes_decode_to_the_same_bgrx() {
     }
 }
 
-#[test]
-fn chains_end_before_decoding_gets_expensive() {
-    // Every frame changes completely: each delta costs about a keyframe to
-    // decode, so chains must stay short.
-    let frames: Vec<Frame> = (0..40).map(|i| page(128, 96, i * 9).frame()).collect();
-    let coded = round_trip(&frames);
-    let keys: Vec<usize> = (0..coded.len()).filter(|&i| coded[i].key).collect();
-    assert!(keys.len() >= 3, "keyframes at {keys:?}");
-    let longest = keys.windows(2).map(|k| k[1] - k[0]).max().unwrap();
-    assert!(longest <= 16, "a chain of {longest} frames");
+/// The frames a reader decodes to reach frame `i` (spec §7.2): its
+/// keyframe, then from the last refresh since (or the frame after the
+/// keyframe) up to `i`.
+fn path(coded: &[Encoded], i: usize) -> Vec<usize> {
+    let key = (0..=i)
+        .rev()
+        .find(|&k| coded[k].key)
+        .expect("a keyframe first");
+    let from = (key + 1..=i)
+        .rev()
+        .find(|&r| coded[r].refresh)
+        .unwrap_or(key + 1);
+    std::iter::once(key).chain(from..=i).collect()
+}
+
+/// A photograph-like wallpaper (every pixel differs a little from its
+/// neighbours) with a window of text moved over it.
+fn desk(w: usize, h: usize, x: usize, y: usize) -> Frame {
+    let mut s = Screen::new(w, h, 0);
+    for yy in 0..h {
+        for xx in 0..w {
+            let v = ((xx * 3 + yy * 2) / 5 + (noise(yy * w + xx) & 7) as usize) as u32;
+            s.px[yy * w + xx] = (v & 0xFF) << 8 | ((v / 2) & 0xFF) << 16 | ((v * 3 / 4) & 0xFF);
+        }
+    }
+    s.rect(x, y, 96, 64, 0xF0F0F0);
+    s.text(x + 4, y + 4, 88, 56, 7, 0x101010);
+    s.frame()
 }
 
 #[test]
-fn any_frame_decodes_from_its_keyframe() {
-    let frames: Vec<Frame> = (0..40).map(|i| page(128, 96, i * 9).frame()).collect();
-    let coded = round_trip(&frames);
-    let last_key = (0..coded.len()).rev().find(|&i| coded[i].key).unwrap();
-    assert!(last_key > 0);
-    let mut dec = Decoder::new(128, 96);
-    for (e, f) in coded[last_key..].iter().zip(&frames[last_key..]) {
-        assert_eq!(dec.decode(e.key, &e.payload).unwrap(), f);
+fn chains_end_before_decoding_passes_the_budget() {
+    // Each frame scrolls the page: every delta costs a good share of a
+    // keyframe to decode, so a small budget ends runs often.
+    let frames: Vec<Frame> = (0..40).map(|i| page(128, 96, i * 2).frame()).collect();
+    let mut enc = Encoder::with_budget(128, 96, 400_000.0);
+    let coded: Vec<Encoded> = frames.iter().map(|f| enc.encode(f.as_ref())).collect();
+    let starts = coded.iter().filter(|e| e.key || e.refresh).count();
+    assert!(starts >= 3, "{starts} keyframes and refreshes");
+    assert!(coded.iter().all(|e| !(e.key && e.refresh)));
+    // Every delta costs at least 30 us in the estimate, so no path can
+    // hold more than the budget's worth of them.
+    let longest = (0..coded.len())
+        .map(|i| path(&coded, i).len())
+        .max()
+        .unwrap();
+    assert!(longest <= 15, "a path of {longest} frames");
+}
+
+#[test]
+fn a_keyframe_beyond_the_budget_still_starts_a_chain() {
+    // A budget smaller than any keyframe's estimate: deltas and refreshes
+    // still follow, rather than a keyframe on every frame.
+    let frames: Vec<Frame> = (0..12)
+        .map(|i| desk(160, 120, 5 + i * 3, 8 + i * 2))
+        .collect();
+    let mut enc = Encoder::with_budget(160, 120, 1_000.0);
+    let coded: Vec<Encoded> = frames.iter().map(|f| enc.encode(f.as_ref())).collect();
+    let keys = coded.iter().filter(|e| e.key).count();
+    assert!(
+        keys < coded.len() / 2,
+        "{keys} keyframes of {}",
+        coded.len()
+    );
+    round_trip(&frames);
+}
+
+#[test]
+fn any_frame_decodes_from_its_keyframe_and_last_refresh() {
+    let frames: Vec<Frame> = (0..30)
+        .map(|i| desk(160, 120, 5 + (i * 7) % 60, 8 + (i * 5) % 50))
+        .collect();
+    let mut enc = Encoder::with_budget(160, 120, 600_000.0);
+    let coded: Vec<Encoded> = frames.iter().map(|f| enc.encode(f.as_ref())).collect();
+    assert!(coded.iter().any(|e| e.refresh), "no refresh");
+    assert!(coded.iter().all(|e| is_refresh(&e.payload) == e.refresh));
+    for (i, frame) in frames.iter().enumerate() {
+        let mut dec = Decoder::new(160, 120);
+        let mut last = None;
+        for n in path(&coded, i) {
+            last = Some(dec.decode(coded[n].key, &coded[n].payload).unwrap().clone());
+        }
+        assert!(last.as_ref() == Some(frame), "frame {i} via its path");
     }
+    // Decoding every frame in order, refreshes included, gives the same.
+    round_trip(&frames);
+}
+
+#[test]
+fn a_moved_window_uncovers_what_the_keyframe_showed() {
+    // The keyframe shows the wallpaper around the window at A. The window
+    // moves to B, uncovering A: new pixels, predicted. It moves on to C,
+    // uncovering B, which the keyframe showed: those tiles are recalled,
+    // which costs nearly nothing. (The window moves by whole tiles: a tile
+    // half window, half wallpaper is new pixels.)
+    let frames = [
+        desk(200, 150, 16, 16),
+        desk(200, 150, 96, 16),
+        desk(200, 150, 96, 80),
+    ];
+    let coded = round_trip(&frames);
+    assert!(!coded[1].key && !coded[2].key);
+    assert!(
+        coded[2].payload.len() * 3 < coded[1].payload.len() * 2,
+        "uncovering B took {} bytes, uncovering A {}",
+        coded[2].payload.len(),
+        coded[1].payload.len()
+    );
+}
+
+#[test]
+fn photographs_are_predicted_and_come_back_exactly() {
+    // Smooth noise everywhere: the keyframe predicts it, and the result
+    // is smaller than the literal pixels would be.
+    let f = desk(96, 64, 200, 200);
+    let coded = round_trip(std::slice::from_ref(&f));
+    let raw = zstd::bulk::compress(f.data(), 3).unwrap();
+    assert!(
+        coded[0].payload.len() < raw.len(),
+        "{} bytes, zstd of the pixels {}",
+        coded[0].payload.len(),
+        raw.len()
+    );
 }
 
 #[test]
@@ -272,7 +373,13 @@ fn a_delta_given_as_a_keyframe_names_both_kinds() {
     dec.decode(true, &k.payload).unwrap();
     let err = dec.decode(true, &k.payload[..0]).unwrap_err();
     assert!(
-        matches!(err, CodecError::Truncated { field: "kind", .. }),
+        matches!(
+            err,
+            CodecError::Truncated {
+                field: "payload flags",
+                ..
+            }
+        ),
         "{err}"
     );
     let mut dec = Decoder::new(64, 40);
@@ -315,6 +422,84 @@ fn after_a_bad_delta_only_a_keyframe_decodes() {
 fn sizes_beyond_the_spec_are_refused_by_the_decoder() {
     let err = Decoder::new(0, 10).decode(true, &[]).unwrap_err();
     assert!(matches!(err, CodecError::Geometry { .. }), "{err}");
+}
+
+#[test]
+fn broken_payload_fields_are_named() {
+    let (_, k, d) = sample();
+    let decode = |key: bool, payload: &[u8]| {
+        let mut dec = Decoder::new(48, 40);
+        dec.decode(true, &k.payload).unwrap();
+        dec.decode(key, payload).map(|_| ()).unwrap_err()
+    };
+
+    let mut bad = d.payload.clone();
+    bad[0] = 4;
+    assert!(matches!(
+        decode(false, &bad),
+        CodecError::Flags { found: 4, .. }
+    ));
+    let mut bad = k.payload.clone();
+    bad[0] = 1;
+    let err = decode(true, &bad);
+    assert!(matches!(err, CodecError::Flags { key: true, .. }), "{err}");
+
+    // A main part longer than the payload.
+    let err = decode(false, &[0, 0x7F, 1, 2]);
+    assert!(
+        matches!(
+            err,
+            CodecError::MainLength {
+                declared: 127,
+                available: 2
+            }
+        ),
+        "{err}"
+    );
+    let err = decode(false, &[0, 0x80, 0x80, 0x80, 0x80]);
+    assert!(matches!(err, CodecError::Truncated { .. }), "{err}");
+
+    // A delta body with a mode no operation has, then one whose photo part
+    // is missing, then a keyframe body with a copy tile.
+    let mut main = stream::Compressor::new(stream::Which::Main);
+    main.restart();
+    let key = payload(0, &mut main, &key_body(), None);
+    let mut check = |flags: u8, key_frame: bool, body: &[u8]| {
+        let mut dec = Decoder::new(48, 40);
+        dec.decode(true, &key).unwrap();
+        let p = payload(flags, &mut main, body, None);
+        dec.decode(key_frame, &p).map(|_| ()).unwrap_err()
+    };
+    let mut body = vec![layout::KIND_DELTA, 0];
+    body.extend_from_slice(&[0, 0, 0, 0, 9, 0, 0, 0, 0]);
+    let err = check(0, false, &body);
+    assert!(
+        matches!(err, CodecError::Mode { tile: 4, found: 9 }),
+        "{err}"
+    );
+
+    let mut body = vec![layout::KIND_DELTA, 0];
+    body.extend_from_slice(&[0, 0, 0, 0, 4, 0, 0, 0, 0]);
+    let err = check(0, false, &body);
+    assert!(
+        matches!(
+            err,
+            CodecError::PhotoLength {
+                expected: 768,
+                found: 0
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("§7.3"), "{err}");
+}
+
+/// A keyframe body of a 48 x 40 frame (nine literal tiles).
+fn key_body() -> Vec<u8> {
+    let mut body = vec![layout::KIND_KEY, 0];
+    body.extend(std::iter::repeat_n(1u8, 9));
+    body.extend((0..48 * 40 * 3).map(|i| (i * 7 % 251) as u8));
+    body
 }
 
 /// A valid keyframe and delta of a small scroll, to mutate.
@@ -367,33 +552,106 @@ proptest! {
         prop_assert_eq!(dec.decode(true, &k.payload).unwrap(), &a);
     }
 
-    /// Hand-built delta bodies (valid zstd, arbitrary structure) never
-    /// panic: this reaches the body checks that random zstd bytes rarely
-    /// get past.
+    /// Hand-built bodies (valid zstd, arbitrary structure) never panic:
+    /// this reaches the body checks that random zstd bytes rarely get
+    /// past.
     #[test]
     fn arbitrary_delta_bodies_are_refused_or_decoded(
-        count in 0..70u8,
+        count in 0..=255u8,
         vectors in proptest::collection::vec(any::<i16>(), 0..140),
-        modes in proptest::collection::vec(any::<u8>(), 0..16),
+        modes in proptest::collection::vec(0..8u8, 0..16),
+        refs in proptest::collection::vec(any::<u8>(), 0..16),
         rest in proptest::collection::vec(any::<u8>(), 0..2000),
+        photo in proptest::collection::vec(any::<u8>(), 0..200),
+        flags in 0..3u8,
     ) {
         let mut body = vec![layout::KIND_DELTA, count];
         for v in vectors.iter().take(2 * usize::from(count)) {
             body.extend_from_slice(&v.to_le_bytes());
         }
         body.extend_from_slice(&modes);
+        body.extend_from_slice(&refs);
         body.extend_from_slice(&rest);
         // A valid keyframe body, then the arbitrary delta body, in one
         // chain stream as an encoder would write them.
-        let mut key_body = vec![layout::KIND_KEY];
-        key_body.extend((0..48 * 40 * 3).map(|i| (i * 7 % 251) as u8));
-        let mut stream = stream::Compressor::new();
-        let key = stream.frame(true, &key_body);
-        let delta = stream.frame(false, &body);
+        let key_body = key_body();
+        let mut main = stream::Compressor::new(stream::Which::Main);
+        let mut photo_stream = stream::Compressor::new(stream::Which::Photo);
+        main.restart();
+        let key = payload(0, &mut main, &key_body, None);
+        let delta = payload(flags, &mut main, &body, Some((&mut photo_stream, &photo)));
         let mut dec = Decoder::new(48, 40);
         dec.decode(true, &key).unwrap();
         let _ = dec.decode(false, &delta);
         let (a, k, _) = sample();
         prop_assert_eq!(dec.decode(true, &k.payload).unwrap(), &a);
     }
+}
+
+/// A payload (§7.3) of a body given by hand, with an optional photo part.
+fn payload(
+    flags: u8,
+    main: &mut stream::Compressor,
+    body: &[u8],
+    photo: Option<(&mut stream::Compressor, &[u8])>,
+) -> Vec<u8> {
+    let mut part = Vec::new();
+    main.frame(body, &mut part);
+    assert!(part.len() < 1 << 14, "two varint bytes are enough here");
+    let mut out = vec![flags];
+    if part.len() < 0x80 {
+        out.push(part.len() as u8);
+    } else {
+        out.extend_from_slice(&[part.len() as u8 | 0x80, (part.len() >> 7) as u8]);
+    }
+    out.extend_from_slice(&part);
+    if let Some((stream, bytes)) = photo
+        && !bytes.is_empty()
+    {
+        stream.whole(bytes, &mut out);
+    }
+    out
+}
+
+/// The delta of spec §7.8, written byte by byte, decodes to the scrolled
+/// screen: the spec's example and the decoder agree.
+#[test]
+fn the_spec_example_decodes() {
+    let (w, h) = (20usize, 4usize);
+    let before: Vec<u32> = (0..w * h).map(noise).collect();
+    let screen = |px: &[u32]| Screen {
+        w,
+        h,
+        px: px.to_vec(),
+    };
+
+    // The keyframe: two literal tiles, whose planes read like the image.
+    let mut key = vec![layout::KIND_KEY, 0, 1, 1];
+    for k in 0..3 {
+        key.extend(before.iter().map(|&p| layout::planes_of(p)[k]));
+    }
+
+    let mut delta = vec![1, 1, 4, 0, 0, 0, 2, 1, 1];
+    delta.extend([0x00; 16]);
+    delta.extend([0xFF; 16]);
+    delta.extend([0x00; 16]);
+    assert_eq!(delta.len(), 57, "the size the spec gives");
+
+    let after: Vec<u32> = (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            if x < 16 {
+                before[y * w + x + 4]
+            } else {
+                0xFF_FF_FF
+            }
+        })
+        .collect();
+
+    let mut main = stream::Compressor::new(stream::Which::Main);
+    let mut dec = Decoder::new(w as u32, h as u32);
+    let k = payload(0, &mut main, &key, None);
+    assert_eq!(dec.decode(true, &k).unwrap(), &screen(&before).frame());
+    let d = payload(0, &mut main, &delta, None);
+    assert_eq!(dec.decode(false, &d).unwrap(), &screen(&after).frame());
 }

@@ -3,8 +3,9 @@
 //! killed). The big case is a 1 GiB file written through the real writer,
 //! made in a temporary directory for the run and deleted after it.
 //!
-//! Run: `cargo bench --bench open`. Set `TRAJECTORY_BENCH_GIB` to change
-//! the big file's size (default 1).
+//! Part of `cargo bench --bench codec` (groups `open/...` and `dedup/...`).
+//! Set `TRAJECTORY_BENCH_GIB` to change the big file's size (default 1; 0
+//! leaves the big file out).
 
 use std::hint::black_box;
 use std::io::{Read, Seek, SeekFrom};
@@ -12,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use trajectory::format::{Reader, Writer};
 use trajectory::model::{Action, Button, CheckpointOverride, Header, ScreenGeometry, Step};
 use trajectory::{Frame, FrameRef, PixelLayout};
@@ -96,7 +97,8 @@ fn open_and_list(path: &Path) -> usize {
         .count()
 }
 
-fn bench_open(c: &mut Criterion) {
+/// The `open/...` groups.
+pub fn bench_open(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
 
     let mut group = c.benchmark_group("open/index");
@@ -113,6 +115,9 @@ fn bench_open(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1.0);
+    if gib <= 0.0 {
+        return;
+    }
     let big = dir.path().join("big.traj");
     let secs = write_big(&big, (gib * (1u64 << 30) as f64) as u64, 100_000);
     let len = std::fs::metadata(&big).unwrap().len();
@@ -167,7 +172,7 @@ fn bench_open(c: &mut Criterion) {
 
 /// What storing identical screens once costs per pushed frame: hashing its
 /// pixels (xxh3-128 over BGRX with the spare byte normalized).
-fn bench_dedup_hash(c: &mut Criterion) {
+pub fn bench_dedup_hash(c: &mut Criterion) {
     let data = noise(1920, 1080, 7);
     let mut group = c.benchmark_group("dedup");
     group.throughput(criterion::Throughput::Bytes(data.len() as u64));
@@ -179,6 +184,3 @@ fn bench_dedup_hash(c: &mut Criterion) {
     }
     group.finish();
 }
-
-criterion_group!(benches, bench_dedup_hash, bench_open);
-criterion_main!(benches);
