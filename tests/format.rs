@@ -52,6 +52,56 @@ fn frames_decode_the_same_in_any_order() {
     );
 }
 
+/// A grey screen with a block of noise that is new in every frame, as a
+/// video or a photo being browsed: costly deltas, so chains get refreshes.
+fn noisy_screen(width: u32, height: u32, seed: u32) -> Frame {
+    let mut data = Vec::with_capacity((width * height * 4) as usize);
+    for y in 0..height {
+        for x in 0..width {
+            let v = if x < width / 2 && y < height / 2 {
+                let h = (x ^ y.rotate_left(11) ^ seed.wrapping_mul(0x9E37_79B9))
+                    .wrapping_mul(0x85EB_CA6B);
+                (h ^ (h >> 15)) as u8
+            } else {
+                0xC0
+            };
+            data.extend_from_slice(&[v, v.wrapping_add(40), v / 2, 0xFF]);
+        }
+    }
+    Frame::from_bgrx(width, height, data).unwrap()
+}
+
+#[test]
+fn frames_after_a_refresh_decode_the_same_whatever_the_order() {
+    let frames: Vec<Frame> = (0..48).map(|i| noisy_screen(960, 540, i)).collect();
+    // The writer codes frames as a fresh encoder does: this session has
+    // refreshes, so the reader's skip to the last refresh (§7.2) is used.
+    let mut encoder = format::codec::Encoder::new(960, 540);
+    let refreshes = frames
+        .iter()
+        .filter(|f| encoder.encode(f.as_ref()).refresh)
+        .count();
+    assert!(refreshes >= 2, "{refreshes} refreshes: the test needs some");
+
+    let (_dir, path) = temp_file("refreshes.traj");
+    let mut w = Writer::create(&path, &header(960, 540)).unwrap();
+    for f in &frames {
+        w.push_frame(f.as_ref()).unwrap();
+    }
+    assert_eq!(w.finish().unwrap().frames, 48);
+
+    let mut r = Reader::open(&path).unwrap();
+    let mut order: Vec<u32> = (0..48).collect();
+    // Backwards, then strides that jump within and across chains.
+    order.reverse();
+    order.extend((0..48).step_by(7));
+    order.extend((0..48).rev().step_by(5));
+    order.extend(0..48);
+    for id in order {
+        assert!(r.frame(id).unwrap() == &frames[id as usize], "frame {id}");
+    }
+}
+
 #[test]
 fn a_screen_given_as_rgba_or_bgrx_is_stored_once() {
     let (_dir, path) = temp_file("layouts.traj");

@@ -6,7 +6,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::Error;
-use super::codec::Decoder;
+use super::codec::{self, Decoder};
 use super::index::{self, FrameEntry};
 use super::payload::{FRAME_PREFIX_LEN, decode_header, parse_frame_prefix};
 use super::record::{self, Tag, Version};
@@ -225,8 +225,9 @@ impl<R: Read + Seek> Reader<R> {
         }
     }
 
-    /// The frame `id`, decoded. Decodes from the frame's keyframe, or from
-    /// the frame last decoded when that one lies before it in the same
+    /// The frame `id`, decoded. Decodes the frame's keyframe, then from the
+    /// last refresh before the frame (§7.2, the second way), or goes on
+    /// from the frame last decoded when that one lies before it in the same
     /// keyframe chain.
     ///
     /// # Errors
@@ -240,15 +241,36 @@ impl<R: Read + Seek> Reader<R> {
         if self.last.as_ref().is_some_and(|(last, _)| *last == id) {
             return Ok(&self.last.as_ref().expect("checked").1);
         }
-        let start = match self.positioned {
-            Some(p) if p < id && self.frames[p as usize].keyframe == entry.keyframe => p + 1,
-            _ => entry.keyframe,
+        // Going on from the decoder's frame needs no keyframe; starting
+        // over decodes the keyframe first.
+        let go_on = match self.positioned {
+            Some(p) if p < id && self.frames[p as usize].keyframe == entry.keyframe => Some(p + 1),
+            _ => None,
         };
         self.positioned = None;
+        let first_delta = go_on.unwrap_or(entry.keyframe + 1);
+        // A refresh depends on the keyframe only: the frames before the
+        // last one need not be decoded. Its payload's first byte says it
+        // (§7.3), so only records are read here, from the frame back.
+        let mut from = first_delta;
+        for n in (first_delta..=id).rev() {
+            read_frame(
+                &mut self.src,
+                n,
+                self.frames[n as usize],
+                self.file_len,
+                &mut self.buf,
+            )?;
+            if codec::is_refresh(&self.buf[FRAME_PREFIX_LEN..]) {
+                from = n;
+                break;
+            }
+        }
+        let keyframe = go_on.is_none().then_some(entry.keyframe);
         let (w, h) = (self.header.screen.width, self.header.screen.height);
         let decoder = self.decoder.get_or_insert_with(|| Decoder::new(w, h));
         let mut frame = None;
-        for n in start..=id {
+        for n in keyframe.into_iter().chain(from..=id) {
             let e = self.frames[n as usize];
             let key = read_frame(&mut self.src, n, e, self.file_len, &mut self.buf)?;
             let coded = &self.buf[FRAME_PREFIX_LEN..];
