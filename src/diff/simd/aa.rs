@@ -144,7 +144,6 @@ fn scan<B: Backend, L: Layout>(
     need: u32,
     around: u64,
 ) -> Option<u32> {
-    let w = p.width as isize;
     let row = B::LANES + 2;
     let (cr, cg, cbl) = (
         b.channel(c, L::R_SHIFT),
@@ -157,9 +156,9 @@ fn scan<B: Backend, L: Layout>(
     let alpha = b.splat(ALPHA);
     let mut translucent = 0;
 
+    let rows = three_rows::<B>(img, p.width, i);
     for &(dx, dy) in &NEIGHBOURS {
-        let j = (i as isize + dy * w + dx) as usize;
-        let n = b.load(&img[j * 4..]);
+        let n = b.load(&rows[(dy + 1) as usize][(dx + 1) as usize * 4..]);
         if !L::ALWAYS_OPAQUE {
             translucent |= !b.same_bits(n, alpha, alpha);
         }
@@ -201,6 +200,22 @@ fn scan<B: Backend, L: Layout>(
     Some(aa & need)
 }
 
+/// The bytes of the `LANES + 2` pixels from column `x - 1` to `x + LANES`
+/// in the row above pixel `i` (at `(x, y)`), its own row and the row below.
+/// The caller has checked that they all lie inside `img`; slicing them
+/// once lets the compiler drop the bounds checks of the neighbour loads,
+/// whose offsets are constants.
+#[inline(always)]
+fn three_rows<B: Backend>(img: &[u8], w: usize, i: usize) -> [&[u8]; 3] {
+    let len = (B::LANES + 2) * 4;
+    let (above, own, below) = ((i - w - 1) * 4, (i - 1) * 4, (i + w - 1) * 4);
+    [
+        &img[above..above + len],
+        &img[own..own + len],
+        &img[below..below + len],
+    ]
+}
+
 /// Per-thread memory of the kernel: which pixels have many siblings, in
 /// each image, for the rows around the one being compared.
 #[derive(Debug, Default)]
@@ -209,8 +224,9 @@ pub(crate) struct Scratch {
     b: SiblingRows,
 }
 
-/// pixelmatch's `hasManySiblings` for the pixels of a few rows, computed a
-/// block of `LANES` columns at a time on first use. Rows are kept in a ring
+/// pixelmatch's `hasManySiblings` for the pixels of a few rows, computed
+/// 64 columns at a time on first use (one check of the cache per word,
+/// rather than per vector, keeps the lookups cheap on dense changes). Rows are kept in a ring
 /// of four slots: the kernel asks only about the row it compares and the
 /// two around it.
 #[derive(Debug, Default)]
@@ -222,7 +238,7 @@ struct SiblingRows {
 struct Slot {
     /// The row held, `usize::MAX` for none.
     row: usize,
-    /// One bit per block of `LANES` columns: computed yet?
+    /// One bit per word of `bits`: computed yet?
     done: Vec<u64>,
     /// One bit per pixel.
     bits: Vec<u64>,
@@ -262,13 +278,13 @@ impl SiblingRows {
         y: usize,
         n: usize,
     ) -> u32 {
-        let blocks = p.width.div_ceil(B::LANES);
+        let words = p.width.div_ceil(64);
         if self.slots.is_empty() {
             self.slots = (0..4)
                 .map(|_| Slot {
                     row: usize::MAX,
-                    done: vec![0; blocks.div_ceil(64)],
-                    bits: vec![0; p.width.div_ceil(64)],
+                    done: vec![0; words.div_ceil(64)],
+                    bits: vec![0; words],
                 })
                 .collect();
         }
@@ -277,15 +293,10 @@ impl SiblingRows {
             slot.row = y;
             slot.done.fill(0);
         }
-        for k in x / B::LANES..=(x + n - 1) / B::LANES {
+        for k in x / 64..=(x + n - 1) / 64 {
             if slot.done[k / 64] & (1 << (k % 64)) == 0 {
                 slot.done[k / 64] |= 1 << (k % 64);
-                // A block never straddles two words: LANES divides 64.
-                let x0 = k * B::LANES;
-                let (word, off) = (x0 / 64, x0 % 64);
-                let mask = (u64::from(lane_bits(0..B::LANES))) << off;
-                let found = block_siblings::<B, L>(b, img, p, y, x0) << off;
-                slot.bits[word] = (slot.bits[word] & !mask) | found;
+                slot.bits[k] = word_siblings::<B, L>(b, img, p, y, k * 64);
             }
         }
         let off = x % 64;
@@ -295,6 +306,19 @@ impl SiblingRows {
         }
         (word as u32) & lane_bits(0..n)
     }
+}
+
+/// `hasManySiblings` for the pixels of row `y` from column `x0` on, up to
+/// 64 of them (fewer at the end of the row), one bit each.
+#[inline(always)]
+fn word_siblings<B: Backend, L: Layout>(b: B, img: &[u8], p: &Params, y: usize, x0: usize) -> u64 {
+    let mut word = 0;
+    let mut x = x0;
+    while x < (x0 + 64).min(p.width) {
+        word |= block_siblings::<B, L>(b, img, p, y, x) << (x - x0);
+        x += B::LANES;
+    }
+    word
 }
 
 /// `hasManySiblings` for the pixels of row `y` from column `x0` on, up to
@@ -315,11 +339,12 @@ fn block_siblings<B: Backend, L: Layout>(b: B, img: &[u8], p: &Params, y: usize,
 
     // Count equal neighbours per lane, saturating at three, on bits.
     let same = b.splat(L::SAME_MASK);
-    let c = b.load(&img[i * 4..]);
+    let rows = three_rows::<B>(img, w, i);
+    let c = b.load(&rows[1][4..]);
     let (mut ones, mut twos, mut threes) = (0u32, 0u32, 0u32);
     for &(dx, dy) in &NEIGHBOURS {
-        let j = (i as isize + dy * w as isize + dx) as usize;
-        let eq = b.same_bits(c, b.load(&img[j * 4..]), same);
+        let n = b.load(&rows[(dy + 1) as usize][(dx + 1) as usize * 4..]);
+        let eq = b.same_bits(c, n, same);
         threes |= twos & eq;
         twos |= ones & eq;
         ones |= eq;
