@@ -79,6 +79,10 @@ pub(crate) struct Tiles {
     across: usize,
     down: usize,
     bounds: Vec<Bounds>,
+    /// The indices of the tiles that are not empty, in the order they
+    /// were first touched: a small change leaves most of the thousands of
+    /// tiles empty, and clustering then visits only these.
+    occupied: Vec<usize>,
 }
 
 impl Tiles {
@@ -91,6 +95,7 @@ impl Tiles {
             // Allocated on the first difference: identical frames cost
             // nothing.
             bounds: Vec::new(),
+            occupied: Vec::new(),
         }
     }
 
@@ -113,7 +118,11 @@ impl Tiles {
             let base = x0 + quarter * TILE;
             let first = (base + part.trailing_zeros() as usize) as u32;
             let last = (base + 15 - part.leading_zeros() as usize) as u32;
-            let t = &mut self.bounds[row + base / TILE];
+            let index = row + base / TILE;
+            let t = &mut self.bounds[index];
+            if t.is_empty() {
+                self.occupied.push(index);
+            }
             t.x0 = t.x0.min(first);
             t.x1 = t.x1.max(last);
             t.y0 = t.y0.min(y as u32);
@@ -128,10 +137,15 @@ impl Tiles {
         }
         if self.bounds.is_empty() {
             self.bounds = other.bounds.clone();
+            self.occupied = other.occupied.clone();
             return;
         }
-        for (t, o) in self.bounds.iter_mut().zip(&other.bounds) {
-            *t = t.union(o);
+        for &index in &other.occupied {
+            let t = &mut self.bounds[index];
+            if t.is_empty() {
+                self.occupied.push(index);
+            }
+            *t = t.union(&other.bounds[index]);
         }
     }
 
@@ -143,37 +157,45 @@ impl Tiles {
         }
         let mut sets = DisjointSets::new(self.bounds.len());
         let at = |tx: usize, ty: usize| ty * self.across + tx;
-        for ty in 0..self.down {
-            for tx in 0..self.across {
-                let b = &self.bounds[at(tx, ty)];
-                if b.is_empty() {
+        // In tile order, as a scan of every tile would visit them.
+        let mut occupied = self.occupied.clone();
+        occupied.sort_unstable();
+        for &index in &occupied {
+            let (tx, ty) = (index % self.across, index / self.across);
+            let b = &self.bounds[index];
+            // Each pair of touching tiles once: right, and the row below.
+            let others = [
+                (tx + 1, ty),
+                (tx.wrapping_sub(1), ty + 1),
+                (tx, ty + 1),
+                (tx + 1, ty + 1),
+            ];
+            for (ox, oy) in others {
+                if ox >= self.across || oy >= self.down {
                     continue;
                 }
-                // Each pair of touching tiles once: right, and the row below.
-                let mut others = vec![(tx + 1, ty)];
-                if ty + 1 < self.down {
-                    others.extend([(tx.wrapping_sub(1), ty + 1), (tx, ty + 1), (tx + 1, ty + 1)]);
-                }
-                for (ox, oy) in others {
-                    if ox >= self.across {
-                        continue;
-                    }
-                    let o = &self.bounds[at(ox, oy)];
-                    if !o.is_empty() && b.near(o) {
-                        sets.join(at(tx, ty), at(ox, oy));
-                    }
+                let o = &self.bounds[at(ox, oy)];
+                if !o.is_empty() && b.near(o) {
+                    sets.join(index, at(ox, oy));
                 }
             }
         }
 
-        let mut joined: Vec<Option<Bounds>> = vec![None; self.bounds.len()];
-        for (i, b) in self.bounds.iter().enumerate() {
-            if !b.is_empty() {
-                let root = sets.root(i);
-                joined[root] = Some(joined[root].map_or(*b, |j| j.union(b)));
+        // One box per set, in the order of the sets' roots.
+        let mut rooted: Vec<(usize, Bounds)> = occupied
+            .iter()
+            .map(|&i| (sets.root(i), self.bounds[i]))
+            .collect();
+        rooted.sort_by_key(|&(root, _)| root);
+        let mut boxes: Vec<Bounds> = Vec::new();
+        let mut last_root = None;
+        for (root, b) in rooted {
+            match boxes.last_mut() {
+                Some(j) if last_root == Some(root) => *j = j.union(&b),
+                _ => boxes.push(b),
             }
+            last_root = Some(root);
         }
-        let mut boxes: Vec<Bounds> = joined.into_iter().flatten().collect();
         merge_near(&mut boxes);
         boxes.sort_by_key(|b| (b.y0, b.x0));
         boxes.iter().map(Bounds::rect).collect()

@@ -197,18 +197,6 @@ impl Backend for Avx2 {
     }
 
     #[inline(always)]
-    fn feq(self, a: __m256d, b: __m256d) -> __m256d {
-        // SAFETY: see the impl.
-        unsafe { _mm256_cmp_pd::<_CMP_EQ_OQ>(a, b) }
-    }
-
-    #[inline(always)]
-    fn fle(self, a: __m256d, b: __m256d) -> __m256d {
-        // SAFETY: see the impl.
-        unsafe { _mm256_cmp_pd::<_CMP_LE_OQ>(a, b) }
-    }
-
-    #[inline(always)]
     fn mand(self, a: __m256d, b: __m256d) -> __m256d {
         // SAFETY: see the impl.
         unsafe { _mm256_and_pd(a, b) }
@@ -221,9 +209,28 @@ impl Backend for Avx2 {
     }
 
     #[inline(always)]
-    fn count(self, acc: __m256d, m: __m256d) -> __m256d {
+    fn mor(self, a: __m256d, b: __m256d) -> __m256d {
         // SAFETY: see the impl.
-        unsafe { _mm256_add_pd(acc, _mm256_and_pd(m, _mm256_set1_pd(1.0))) }
+        unsafe { _mm256_or_pd(a, b) }
+    }
+
+    #[inline(always)]
+    fn fbits(self, v: u64) -> __m256d {
+        // SAFETY: see the impl.
+        unsafe { _mm256_castsi256_pd(_mm256_set1_epi64x(v as i64)) }
+    }
+
+    #[inline(always)]
+    fn bit_at(self, word: u64, at: __m256d, h: usize) -> __m256d {
+        // SAFETY: see the impl.
+        unsafe {
+            let lane = _mm256_setr_epi64x(0, 1, 2, 3);
+            let first = _mm256_set1_epi64x((h * 4) as i64);
+            let shift = _mm256_add_epi64(_mm256_castpd_si256(at), _mm256_add_epi64(lane, first));
+            let bits = _mm256_srlv_epi64(_mm256_set1_epi64x(word as i64), shift);
+            let one = _mm256_set1_epi64x(1);
+            _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(bits, one), one))
+        }
     }
 
     #[inline(always)]

@@ -164,18 +164,6 @@ impl Backend for Avx512 {
     }
 
     #[inline(always)]
-    fn feq(self, a: __m512d, b: __m512d) -> __mmask8 {
-        // SAFETY: see the impl.
-        unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(a, b) }
-    }
-
-    #[inline(always)]
-    fn fle(self, a: __m512d, b: __m512d) -> __mmask8 {
-        // SAFETY: see the impl.
-        unsafe { _mm512_cmp_pd_mask::<_CMP_LE_OQ>(a, b) }
-    }
-
-    #[inline(always)]
     fn mand(self, a: __mmask8, b: __mmask8) -> __mmask8 {
         a & b
     }
@@ -187,9 +175,26 @@ impl Backend for Avx512 {
     }
 
     #[inline(always)]
-    fn count(self, acc: __m512d, m: __mmask8) -> __m512d {
+    fn mor(self, a: __mmask8, b: __mmask8) -> __mmask8 {
+        a | b
+    }
+
+    #[inline(always)]
+    fn fbits(self, v: u64) -> __m512d {
         // SAFETY: see the impl.
-        unsafe { _mm512_mask_add_pd(acc, m, acc, _mm512_set1_pd(1.0)) }
+        unsafe { _mm512_castsi512_pd(_mm512_set1_epi64(v as i64)) }
+    }
+
+    #[inline(always)]
+    fn bit_at(self, word: u64, at: __m512d, h: usize) -> __mmask8 {
+        // SAFETY: see the impl.
+        unsafe {
+            let lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+            let first = _mm512_set1_epi64((h * 8) as i64);
+            let shift = _mm512_add_epi64(_mm512_castpd_si512(at), _mm512_add_epi64(lane, first));
+            let bits = _mm512_srlv_epi64(_mm512_set1_epi64(word as i64), shift);
+            _mm512_test_epi64_mask(bits, _mm512_set1_epi64(1))
+        }
     }
 
     #[inline(always)]

@@ -19,13 +19,14 @@ use super::kernel::{Pair, Params};
 use super::metric::Layout;
 use super::sink::Sink;
 
+mod aa;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 mod scan;
 
-pub(crate) use scan::Scratch;
+pub(crate) use aa::Scratch;
 
 /// The vector operations the kernel is written in. `P` holds `LANES`
 /// pixels (32-bit lanes), `F` half as many doubles, `M` a mask over the
@@ -62,13 +63,16 @@ pub(crate) trait Backend: Copy {
     fn fmul(self, a: Self::F, b: Self::F) -> Self::F;
     fn flt(self, a: Self::F, b: Self::F) -> Self::M;
     fn fgt(self, a: Self::F, b: Self::F) -> Self::M;
-    fn feq(self, a: Self::F, b: Self::F) -> Self::M;
-    fn fle(self, a: Self::F, b: Self::F) -> Self::M;
     fn mand(self, a: Self::M, b: Self::M) -> Self::M;
-    /// `t` where `m` is set, `f` elsewhere.
+    fn mor(self, a: Self::M, b: Self::M) -> Self::M;
+    /// `t` where `m` is set, `f` elsewhere (bits, whatever they mean).
     fn select(self, m: Self::M, t: Self::F, f: Self::F) -> Self::F;
-    /// `acc + 1` where `m` is set.
-    fn count(self, acc: Self::F, m: Self::M) -> Self::F;
+    /// Every lane holding the 64 bits of `v`: an integer, not a double.
+    fn fbits(self, v: u64) -> Self::F;
+    /// For lane `j` of half `h`: whether bit `at[j] + h * LANES / 2 + j` of
+    /// `word` is set, `at` holding integers made by [`Backend::fbits`]
+    /// (below 64 with the lane added).
+    fn bit_at(self, word: u64, at: Self::F, h: usize) -> Self::M;
     /// The mask as `LANES / 2` bits.
     fn bits(self, m: Self::M) -> u32;
 }
