@@ -84,7 +84,6 @@ pub struct Reader<R = File> {
     /// A copy of the last frame handed out, so that asking for it again
     /// does not decode it again.
     last: Option<(FrameId, Frame)>,
-    buf: Vec<u8>,
 }
 
 impl Reader<File> {
@@ -170,7 +169,6 @@ impl<R: Read + Seek> Reader<R> {
             decoder: None,
             positioned: None,
             last: None,
-            buf,
         })
     }
 
@@ -251,32 +249,41 @@ impl<R: Read + Seek> Reader<R> {
         let first_delta = go_on.unwrap_or(entry.keyframe + 1);
         // A refresh depends on the keyframe only: the frames before the
         // last one need not be decoded. Its payload's first byte says it
-        // (§7.3), so only records are read here, from the frame back.
-        let mut from = first_delta;
+        // (§7.3), so the records are read from the frame back to the last
+        // refresh, and kept for decoding rather than read twice.
+        let mut records = Vec::new();
         for n in (first_delta..=id).rev() {
-            read_frame(
+            let e = self.frames[n as usize];
+            let mut buf = Vec::new();
+            let key = read_frame(&mut self.src, n, e, self.file_len, &mut buf)?;
+            let refresh = codec::is_refresh(&buf[FRAME_PREFIX_LEN..]);
+            records.push((n, key, buf));
+            if refresh {
+                break;
+            }
+        }
+        if go_on.is_none() {
+            let n = entry.keyframe;
+            let mut buf = Vec::new();
+            let key = read_frame(
                 &mut self.src,
                 n,
                 self.frames[n as usize],
                 self.file_len,
-                &mut self.buf,
+                &mut buf,
             )?;
-            if codec::is_refresh(&self.buf[FRAME_PREFIX_LEN..]) {
-                from = n;
-                break;
-            }
+            records.push((n, key, buf));
         }
-        let keyframe = go_on.is_none().then_some(entry.keyframe);
         let (w, h) = (self.header.screen.width, self.header.screen.height);
         let decoder = self.decoder.get_or_insert_with(|| Decoder::new(w, h));
         let mut frame = None;
-        for n in keyframe.into_iter().chain(from..=id) {
-            let e = self.frames[n as usize];
-            let key = read_frame(&mut self.src, n, e, self.file_len, &mut self.buf)?;
-            let coded = &self.buf[FRAME_PREFIX_LEN..];
+        // Oldest first: the keyframe (when starting over), then the frames
+        // from the last refresh on.
+        for (n, key, buf) in records.into_iter().rev() {
+            let coded = &buf[FRAME_PREFIX_LEN..];
             let decoded = decoder.decode(key, coded).map_err(|source| Error::Codec {
                 frame: n,
-                offset: e.offset,
+                offset: self.frames[n as usize].offset,
                 source,
             })?;
             self.positioned = Some(n);
